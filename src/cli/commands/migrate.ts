@@ -1,0 +1,153 @@
+/**
+ * `mailferry migrate`: queue a run of one pair (one-liner) or of the config's pairs,
+ * work it in this process, show progress, print the summary, exit with a code scripts
+ * can trust. Other `mailferry worker` processes on the same Redis may help.
+ */
+import {
+  ConfigError, DEFAULT_COPY_OPTIONS, accountLabel, loadConfigFile, parseAccountUrl, readCaFile, resolveSecret,
+  SOURCE_PASSWORD_ENV, TARGET_PASSWORD_ENV, type RunSpec, type SecretRef,
+} from '../../config/index.js';
+import { enqueueRun, type EnqueuedRun } from '../../jobs/index.js';
+import { DEFAULT_FOLDER_RULES } from '../../mapping/index.js';
+import type { RunRecord } from '../../state/index.js';
+import { EXIT } from '../exit-codes.js';
+import { createProgressView } from '../progress.js';
+import { openSession, type Session } from '../session.js';
+import { exitCodeOf, formatSummary, type RunOutcome } from '../summary.js';
+
+export interface MigrateOptions {
+  readonly source?: string;
+  readonly target?: string;
+  readonly sourcePasswordFile?: string;
+  readonly targetPasswordFile?: string;
+  readonly sourceCa?: string;
+  readonly targetCa?: string;
+  readonly config?: string;
+  readonly pair?: string;
+  readonly include: string[];
+  readonly exclude: string[];
+  readonly specialUse: boolean;
+  readonly pageSize?: number;
+  readonly concurrency?: number;
+  readonly redis?: string;
+  readonly stateDir?: string;
+  readonly json: boolean;
+}
+
+interface Plan {
+  readonly specs: RunSpec[];
+  readonly redis?: string;
+  readonly stateDir?: string;
+  readonly concurrency: number;
+}
+
+/** Turns options into run specs; every problem is a ConfigError naming what to fix. */
+export function planMigration(options: MigrateOptions): Plan {
+  if (options.config) {
+    if (options.source || options.target) throw new ConfigError('use either --config or --source/--target, not both');
+    const config = loadConfigFile(options.config);
+    const names = options.pair ? [options.pair] : [...config.pairs.keys()];
+    const specs = names.map((name) => {
+      const spec = config.pairs.get(name);
+      if (!spec) throw new ConfigError(`--pair ${name}: no such pair in ${options.config} (known: ${[...config.pairs.keys()].join(', ')})`);
+      return spec;
+    });
+    if (specs.length === 0) throw new ConfigError(`${options.config}: no pairs defined`);
+    return {
+      specs,
+      ...(options.redis ?? config.redis ? { redis: options.redis ?? config.redis } : {}),
+      ...(options.stateDir ?? config.stateDir ? { stateDir: options.stateDir ?? config.stateDir } : {}),
+      concurrency: options.concurrency ?? config.concurrency ?? 4,
+    } as Plan;
+  }
+  if (!options.source || !options.target) {
+    throw new ConfigError('give --source URL and --target URL (e.g. --source imaps://alice@old.example.com --target imaps://alice@new.example.com), or --config FILE');
+  }
+  const secret = (file: string | undefined, env: string): SecretRef => (file ? { file } : { env });
+  const source = parseAccountUrl(options.source, '--source', secret(options.sourcePasswordFile, SOURCE_PASSWORD_ENV), options.sourceCa);
+  const target = parseAccountUrl(options.target, '--target', secret(options.targetPasswordFile, TARGET_PASSWORD_ENV), options.targetCa);
+  const spec: RunSpec = {
+    pairName: `${accountLabel(source)} -> ${accountLabel(target)}`,
+    source,
+    target,
+    rules: { ...DEFAULT_FOLDER_RULES, include: options.include, exclude: options.exclude, specialUse: options.specialUse },
+    copy: { ...DEFAULT_COPY_OPTIONS, ...(options.pageSize ? { pageSize: options.pageSize } : {}) },
+  };
+  return {
+    specs: [spec],
+    ...(options.redis ? { redis: options.redis } : {}),
+    ...(options.stateDir ? { stateDir: options.stateDir } : {}),
+    concurrency: options.concurrency ?? 4,
+  };
+}
+
+/** Fails early, before anything is queued, when a secret or CA file cannot be read. */
+function checkReadable(specs: readonly RunSpec[]): void {
+  for (const spec of specs) {
+    for (const [role, account] of [['source', spec.source], ['target', spec.target]] as const) {
+      const what = `${role} ${accountLabel(account)}`;
+      resolveSecret(account.secret, what);
+      if (account.caFile) readCaFile(account.caFile, what);
+    }
+  }
+}
+
+export async function migrate(options: MigrateOptions): Promise<number> {
+  const plan = planMigration(options);
+  checkReadable(plan.specs);
+  const interactive = Boolean(process.stderr.isTTY) && !options.json;
+  const session = await openSession({ ...plan, interactive });
+  try {
+    const enqueued: EnqueuedRun[] = [];
+    for (const spec of plan.specs) enqueued.push(await enqueueRun(session.runs, spec, session.connections.bullmq(), session.keys.prefix));
+    const workers = session.startWorkers([...new Set(enqueued.map((e) => e.pairId))], plan.concurrency);
+    const outcomes = await waitForRuns(session, enqueued.map((e) => e.runId), interactive);
+    await workers.close();
+    const interrupted = session.interruptedWith();
+    if (interrupted !== undefined) {
+      process.stderr.write('Interrupted: every committed page is kept; run the same command again to resume.\n');
+      return interrupted;
+    }
+    report(outcomes, options.json);
+    return Math.max(...outcomes.map(exitCodeOf));
+  } finally {
+    await session.close();
+  }
+}
+
+async function waitForRuns(session: Session, runIds: readonly string[], interactive: boolean): Promise<RunOutcome[]> {
+  const progress = createProgressView(interactive, session.log);
+  try {
+    for (;;) {
+      const runs = await Promise.all(runIds.map((id) => session.runs.get(id)));
+      const folders = (await Promise.all(runIds.map((id) => session.runs.progress(id)))).flat();
+      progress.update(folders);
+      const finished = runs.every((run) => run !== null && run.state !== 'running');
+      if (finished || session.signal.aborted) {
+        return Promise.all(runs.filter((run): run is RunRecord => run !== null).map(async (run) => ({
+          run, folders: await session.runs.folderResults(run.runId),
+        })));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  } finally {
+    progress.stop();
+  }
+}
+
+function report(outcomes: readonly RunOutcome[], json: boolean): void {
+  if (json) {
+    const runs = outcomes.map((o) => ({
+      pair: o.run.pairName, runId: o.run.runId, state: o.run.state, error: o.run.error ?? null,
+      exitCode: exitCodeOf(o), folders: o.folders,
+    }));
+    process.stdout.write(`${JSON.stringify({ runs }, null, 2)}\n`);
+    return;
+  }
+  for (const outcome of outcomes) {
+    if (outcomes.length > 1) process.stdout.write(`\n== ${outcome.run.pairName}\n`);
+    process.stdout.write(`${formatSummary(outcome)}\n`);
+  }
+}
+
+export { EXIT };

@@ -1,0 +1,56 @@
+/**
+ * Which Redis to use (--redis, REDIS_URL, the config, else the embedded one) and
+ * connections to it. Every component gets its own connection, as BullMQ workers block.
+ */
+import type { ConnectionOptions } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+import { checkRedisPolicy, ensureEmbeddedRedis } from '../state/index.js';
+
+export interface RedisTarget {
+  /** Human-readable, without any password: for messages. */
+  readonly label: string;
+  readonly options: RedisOptions;
+  readonly url?: string;
+}
+
+export async function resolveRedis(url: string | undefined, stateDir: string): Promise<RedisTarget> {
+  // Workers must wait for Redis to come back rather than fail (BullMQ production guide).
+  const base: RedisOptions = { maxRetriesPerRequest: null };
+  if (url) {
+    const parsed = new URL(url);
+    return { label: `${parsed.protocol}//${parsed.hostname}:${parsed.port || 6379}${parsed.pathname}`, options: base, url };
+  }
+  const embedded = await ensureEmbeddedRedis(stateDir);
+  return { label: `embedded redis (${embedded.socketPath})`, options: { ...base, path: embedded.socketPath } };
+}
+
+export class RedisConnections {
+  private readonly opened: Redis[] = [];
+
+  constructor(readonly target: RedisTarget) {}
+
+  open(): Redis {
+    const { url, options } = this.target;
+    const client = url === undefined ? new Redis(options) : new Redis(url, options);
+    // Errors surface on the commands that fail; reconnects are automatic.
+    client.on('error', () => undefined);
+    this.opened.push(client);
+    return client;
+  }
+
+  /** A connection for BullMQ (its own instance, closed by closeAll). */
+  bullmq(): ConnectionOptions {
+    return this.open();
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.allSettled(this.opened.map((client) => client.quit()));
+  }
+}
+
+/** Opens the state connection and refuses a Redis that may evict keys. */
+export async function openStateRedis(connections: RedisConnections): Promise<Redis> {
+  const redis = connections.open();
+  await checkRedisPolicy(redis);
+  return redis;
+}

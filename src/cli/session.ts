@@ -1,0 +1,80 @@
+/**
+ * What every long-running command sets up: environment, logger, Redis (checked for
+ * `noeviction`), state stores, and signal handling that asks work to stop at a page
+ * boundary. The composition root: concrete classes are wired here.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { readEnvironment, type Environment } from '../config/index.js';
+import { armCrashPoint, defaultConnectorFactory, startWorkers, type RunningWorkers, type WorkerContext } from '../jobs/index.js';
+import { createLogger } from '../observability/logger.js';
+import { DEFAULT_PREFIX, RunStore, StateKeys } from '../state/index.js';
+import { EXIT } from './exit-codes.js';
+import { openStateRedis, RedisConnections, resolveRedis } from './redis-connection.js';
+
+export interface SessionOptions {
+  readonly redis?: string;
+  readonly stateDir?: string;
+  /** Quieter logs when progress bars own the terminal. */
+  readonly interactive: boolean;
+}
+
+export interface Session {
+  readonly env: Environment;
+  readonly log: Logger;
+  readonly connections: RedisConnections;
+  readonly redis: Redis;
+  readonly keys: StateKeys;
+  readonly runs: RunStore;
+  readonly signal: AbortSignal;
+  /** Exit code a signal asked for, once one arrived. */
+  readonly interruptedWith: () => number | undefined;
+  startWorkers(pairIds: readonly string[], concurrency: number): RunningWorkers;
+  close(): Promise<void>;
+}
+
+export async function openSession(options: SessionOptions): Promise<Session> {
+  const env = readEnvironment();
+  const log = createLogger(env.logLevel ?? (options.interactive ? 'warn' : 'info'));
+  armCrashPoint(env.crashAt);
+  const target = await resolveRedis(options.redis ?? env.redisUrl, options.stateDir ?? env.defaultStateDir);
+  const connections = new RedisConnections(target);
+  const redis = await withTimeout(openStateRedis(connections), 15_000, `cannot reach Redis at ${target.label}`);
+  const keys = new StateKeys(DEFAULT_PREFIX);
+  const runs = new RunStore(redis, keys);
+
+  const abort = new AbortController();
+  let interruptedWith: number | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interruptedWith !== undefined) return;
+    interruptedWith = signal === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM;
+    log.warn({ signal }, 'stopping at the next page boundary; run again to resume');
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const ctx: WorkerContext = { redis, keys, runs, connectors: defaultConnectorFactory(log), log, signal: abort.signal };
+  return {
+    env, log, connections, redis, keys, runs, signal: abort.signal,
+    interruptedWith: () => interruptedWith,
+    startWorkers: (pairIds, concurrency) => startWorkers(ctx, pairIds, { connection: connections.bullmq(), prefix: keys.prefix, concurrency }),
+    async close() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      await connections.closeAll();
+    },
+  };
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${message} (no answer within ${ms / 1000} s)`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,54 @@
+/** The end-of-run summary: a per-folder table, the quarantined messages, and the exit code. */
+import type { FolderResult, RunRecord } from '../state/index.js';
+import { EXIT } from './exit-codes.js';
+
+export interface RunOutcome {
+  readonly run: RunRecord;
+  readonly folders: readonly FolderResult[];
+}
+
+export function exitCodeOf(outcome: RunOutcome): number {
+  const { run, folders } = outcome;
+  if (run.state === 'failed' && folders.length === 0) return EXIT.ACCOUNT;
+  if (run.state !== 'completed') return EXIT.INCOMPLETE;
+  const missing = folders.some((f) => f.outcome === 'failed' || f.quarantine.length > 0);
+  return missing ? EXIT.INCOMPLETE : EXIT.OK;
+}
+
+export function formatSummary(outcome: RunOutcome): string {
+  const { run, folders } = outcome;
+  const lines: string[] = [];
+  const header = ['Folder', 'Copied', 'Already there', 'Skipped', 'Quarantined', 'Status'];
+  const rows = folders.map((f) => [
+    f.sourcePath === f.targetPath ? f.sourcePath : `${f.sourcePath} -> ${f.targetPath}`,
+    String(f.copied), String(f.alreadyThere), String(f.vanished), String(f.quarantine.length),
+    f.outcome === 'failed' ? `FAILED: ${f.error ?? ''}` : 'ok',
+  ]);
+  const total = (pick: (f: FolderResult) => number) => String(folders.reduce((sum, f) => sum + pick(f), 0));
+  rows.push(['Total', total((f) => f.copied), total((f) => f.alreadyThere), total((f) => f.vanished), total((f) => f.quarantine.length), '']);
+  lines.push(...table([header, ...rows]));
+
+  const quarantined = folders.flatMap((f) => f.quarantine.map((q) => ({ folder: f.sourcePath, ...q })));
+  if (quarantined.length > 0) {
+    lines.push('', 'Quarantined (not on the target; fix the cause and run again):');
+    for (const q of quarantined) lines.push(`  ${q.folder} UID ${q.uid} (${q.size} bytes): ${q.reason}`);
+  }
+  lines.push('', verdict(outcome));
+  if (run.error && folders.length === 0) lines.splice(0, lines.length, `Run failed: ${run.error}`);
+  return lines.join('\n');
+}
+
+function verdict(outcome: RunOutcome): string {
+  const code = exitCodeOf(outcome);
+  const selected = outcome.folders.reduce((sum, f) => sum + f.copied + f.alreadyThere, 0);
+  if (code === EXIT.OK) return `Done: every selected message is on the target (${selected} handled in this run).`;
+  const failed = outcome.folders.filter((f) => f.outcome === 'failed').length;
+  const missing = outcome.folders.reduce((sum, f) => sum + f.quarantine.length, 0);
+  const parts = [missing > 0 ? `${missing} message(s) quarantined` : '', failed > 0 ? `${failed} folder(s) failed` : ''].filter(Boolean);
+  return `Incomplete: ${parts.join(', ') || outcome.run.error || 'the run did not complete'}. Re-run to retry.`;
+}
+
+function table(rows: readonly string[][]): string[] {
+  const widths = rows[0]?.map((_, col) => Math.max(...rows.map((row) => [...(row[col] ?? '')].length))) ?? [];
+  return rows.map((row) => row.map((cell, col) => (col === 0 || col === row.length - 1 ? cell.padEnd(widths[col] ?? 0) : cell.padStart(widths[col] ?? 0))).join('  ').trimEnd());
+}

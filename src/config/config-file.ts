@@ -1,0 +1,116 @@
+/**
+ * The YAML config file: accounts, pairs and folder rules, validated once with zod into
+ * RunSpecs. Errors name the file, the path inside it and what is expected.
+ * See config/example.yaml for a documented example.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { DEFAULT_FOLDER_RULES, compileFolderRules, isMappingError } from '../mapping/index.js';
+import { parseAccountUrl } from './account-url.js';
+import { ConfigError } from './config-error.js';
+import { DEFAULT_COPY_OPTIONS, type RunSpec } from './run-spec.js';
+
+const secretSchema = z.union([
+  z.object({ env: z.string().min(1) }).strict(),
+  z.object({ file: z.string().min(1) }).strict(),
+], { error: 'password must be { env: VARIABLE_NAME } or { file: /path/to/file }; never the password itself' });
+
+const accountSchema = z.object({
+  url: z.string().min(1),
+  password: secretSchema,
+  caFile: z.string().min(1).optional(),
+}).strict();
+
+const folderRulesSchema = z.object({
+  include: z.array(z.string()).default([]),
+  exclude: z.array(z.string()).default([]),
+  map: z.record(z.string(), z.string()).default({}),
+  rename: z.array(z.object({ from: z.string(), to: z.string() }).strict()).default([]),
+  specialUse: z.boolean().default(true),
+}).strict();
+
+const pairSchema = z.object({
+  source: z.string().min(1),
+  target: z.string().min(1),
+  folders: folderRulesSchema.optional(),
+}).strict();
+
+const configSchema = z.object({
+  redis: z.string().optional(),
+  stateDir: z.string().optional(),
+  accounts: z.record(z.string(), accountSchema),
+  pairs: z.record(z.string(), pairSchema),
+  options: z.object({
+    pageSize: z.number().int().min(1).max(5000).optional(),
+    batchMegabytes: z.number().int().min(1).max(1024).optional(),
+    concurrency: z.number().int().min(1).max(64).optional(),
+  }).strict().optional(),
+}).strict();
+
+export type ConfigFile = z.infer<typeof configSchema>;
+
+export interface LoadedConfig {
+  readonly file: string;
+  readonly redis?: string;
+  readonly stateDir?: string;
+  readonly concurrency?: number;
+  readonly pairs: ReadonlyMap<string, RunSpec>;
+}
+
+export function loadConfigFile(file: string): LoadedConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(`${file}: not valid YAML: ${(error as Error).message}`);
+  }
+  const parsed = configSchema.safeParse(data);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `  - ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+    throw new ConfigError(`${file}: invalid config:\n${problems.join('\n')}`);
+  }
+  return toLoadedConfig(file, parsed.data);
+}
+
+function toLoadedConfig(file: string, config: ConfigFile): LoadedConfig {
+  const copy = {
+    pageSize: config.options?.pageSize ?? DEFAULT_COPY_OPTIONS.pageSize,
+    batchBytes: (config.options?.batchMegabytes ?? DEFAULT_COPY_OPTIONS.batchBytes / 1048576) * 1048576,
+  };
+  const accounts = new Map(Object.entries(config.accounts).map(([name, account]) => [
+    name, parseAccountUrl(account.url, `${file}: accounts.${name}.url`, account.password, account.caFile),
+  ]));
+  const pairs = new Map<string, RunSpec>();
+  for (const [name, pair] of Object.entries(config.pairs)) {
+    const source = accounts.get(pair.source);
+    const target = accounts.get(pair.target);
+    const known = [...accounts.keys()].join(', ') || '(none)';
+    if (!source) throw new ConfigError(`${file}: pairs.${name}.source names account "${pair.source}", which is not under accounts (known: ${known})`);
+    if (!target) throw new ConfigError(`${file}: pairs.${name}.target names account "${pair.target}", which is not under accounts (known: ${known})`);
+    const folders = pair.folders;
+    const rules = folders
+      ? { include: folders.include, exclude: folders.exclude, map: folders.map, renames: folders.rename, specialUse: folders.specialUse }
+      : DEFAULT_FOLDER_RULES;
+    try {
+      compileFolderRules(rules);
+    } catch (error) {
+      if (isMappingError(error)) throw new ConfigError(`${file}: pairs.${name}.folders: ${error.message}`);
+      throw error;
+    }
+    pairs.set(name, { pairName: name, source, target, rules, copy });
+  }
+  const loaded: LoadedConfig = { file, pairs };
+  return {
+    ...loaded,
+    ...(config.redis === undefined ? {} : { redis: config.redis }),
+    ...(config.stateDir === undefined ? {} : { stateDir: config.stateDir }),
+    ...(config.options?.concurrency === undefined ? {} : { concurrency: config.options.concurrency }),
+  };
+}

@@ -1,0 +1,30 @@
+/** What one run of a pair needs, stored with the run in Redis (no secrets in it). */
+import { createHash } from 'node:crypto';
+import type { FolderRules } from '../mapping/index.js';
+import { accountLabel, type AccountSpec } from './account-spec.js';
+
+export interface CopyOptions {
+  /** Messages per checkpoint. @defaultValue 200 */
+  readonly pageSize: number;
+  /** Message bytes held in memory at once per folder. @defaultValue 16 MiB */
+  readonly batchBytes: number;
+}
+
+export const DEFAULT_COPY_OPTIONS: CopyOptions = { pageSize: 200, batchBytes: 16 * 1024 * 1024 };
+
+export interface RunSpec {
+  readonly pairName: string;
+  readonly source: AccountSpec;
+  readonly target: AccountSpec;
+  readonly rules: FolderRules;
+  readonly copy: CopyOptions;
+}
+
+/**
+ * A pair's state id: the two accounts, not the pair's name, so renaming a pair in the
+ * config keeps its checkpoints, and the one-liner and a config naming the same accounts
+ * share them.
+ */
+export function pairIdOf(spec: Pick<RunSpec, 'source' | 'target'>): string {
+  return createHash('sha256').update(`${accountLabel(spec.source)}\n${accountLabel(spec.target)}`).digest('hex').slice(0, 16);
+}

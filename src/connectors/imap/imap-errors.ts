@@ -1,0 +1,119 @@
+/**
+ * Translates imapflow's loose errors (string codes, flags on the object) into one
+ * ConnectorError with scope and retry, so callers never parse message text.
+ */
+import { ConnectorError, isConnectorError, type ErrorScope } from '../connector-error.js';
+
+interface ImapFlowErrorLike {
+  message?: string;
+  code?: string;
+  authenticationFailed?: boolean;
+  tlsFailed?: boolean;
+  serverResponseCode?: string;
+  responseText?: string;
+  responseStatus?: string;
+  throttleReset?: number;
+}
+
+const TLS_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'EPROTO',
+  'STARTTLS_INJECTION',
+]);
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'CONNECT_TIMEOUT',
+  'GREETING_TIMEOUT',
+  'UPGRADE_TIMEOUT',
+  'ETIMEOUT',
+  'NoConnection',
+  'EConnectionClosed',
+  'ClosedAfterConnectText',
+  'ClosedAfterConnectTLS',
+  'StateLogout',
+]);
+
+/** Response codes (RFC 5530) that mean "this one message is unacceptable". */
+const MESSAGE_CODES = new Set(['TOOBIG', 'LIMIT', 'APPENDLIMIT', 'PARSE', 'CANNOT']);
+
+function details(error: ImapFlowErrorLike): string {
+  const text = error.responseText ?? error.message ?? 'unknown error';
+  return error.serverResponseCode ? `[${error.serverResponseCode}] ${text}` : text;
+}
+
+/**
+ * @param what - what was being done, for the message ("append to Archive", "login to imap.example.com:993").
+ * @param commandScope - the blast radius when the server refused the command (NO/BAD) itself.
+ */
+export function toConnectorError(error: unknown, what: string, commandScope: ErrorScope = 'folder'): ConnectorError {
+  if (isConnectorError(error)) return error;
+  const e = (typeof error === 'object' && error !== null ? error : { message: String(error) }) as ImapFlowErrorLike;
+  const code = e.code ?? '';
+  const responseCode = (e.serverResponseCode ?? '').toUpperCase();
+  const text = details(e);
+
+  if (e.authenticationFailed || responseCode === 'AUTHENTICATIONFAILED' || responseCode === 'AUTHORIZATIONFAILED') {
+    return new ConnectorError(`${what}: authentication failed (${text}); check the user name and password`, {
+      code: 'AUTH_FAILED', scope: 'account', retry: 'never', cause: error,
+    });
+  }
+  if (e.tlsFailed || TLS_CODES.has(code)) {
+    return new ConnectorError(`${what}: TLS failed (${code || text}); check the URL scheme, the port and the CA file`, {
+      code: 'TLS_FAILED', scope: 'account', retry: 'never', cause: error,
+    });
+  }
+  if (code === 'ENOTFOUND') {
+    return new ConnectorError(`${what}: host not found (${text})`, {
+      code: 'CONNECT_FAILED', scope: 'account', retry: 'now', cause: error,
+    });
+  }
+  if (code === 'ETHROTTLE') {
+    return new ConnectorError(`${what}: server throttled the connection (${text})`, {
+      code: 'THROTTLED', scope: 'account', retry: 'later', retryAfterMs: e.throttleReset ?? 60_000, cause: error,
+    });
+  }
+  if (NETWORK_CODES.has(code)) {
+    return new ConnectorError(`${what}: connection failed (${code}: ${text})`, {
+      code: 'CONNECTION_LOST', scope: 'account', retry: 'now', cause: error,
+    });
+  }
+  if (responseCode === 'OVERQUOTA') {
+    return new ConnectorError(`${what}: target is over quota (${text})`, {
+      code: 'OVER_QUOTA', scope: 'account', retry: 'never', cause: error,
+    });
+  }
+  if (responseCode === 'UNAVAILABLE' || responseCode === 'INUSE') {
+    return new ConnectorError(`${what}: server temporarily unavailable (${text})`, {
+      code: 'THROTTLED', scope: 'account', retry: 'later', retryAfterMs: 30_000, cause: error,
+    });
+  }
+  if (commandScope === 'message' && (MESSAGE_CODES.has(responseCode) || e.responseStatus === 'NO' || e.responseStatus === 'BAD')) {
+    const tooLarge = responseCode === 'TOOBIG' || responseCode === 'APPENDLIMIT' || /too (big|large)|size/i.test(text);
+    return new ConnectorError(`${what}: server refused the message: ${text}`, {
+      code: tooLarge ? 'MESSAGE_TOO_LARGE' : 'MESSAGE_REJECTED', scope: 'message', retry: 'never', cause: error,
+    });
+  }
+  if (responseCode === 'NONEXISTENT') {
+    return new ConnectorError(`${what}: folder does not exist (${text})`, {
+      code: 'FOLDER_NOT_FOUND', scope: 'folder', retry: 'never', cause: error,
+    });
+  }
+  if (e.responseStatus === 'NO' || e.responseStatus === 'BAD') {
+    return new ConnectorError(`${what}: ${text}`, { code: 'FOLDER_FAILED', scope: commandScope, retry: 'now', cause: error });
+  }
+  return new ConnectorError(`${what}: ${text}`, { code: 'PROTOCOL', scope: 'account', retry: 'now', cause: error });
+}

@@ -1,0 +1,197 @@
+/**
+ * One authenticated imapflow connection plus the operations both the source and the
+ * target need: namespace, folder listing, status, selecting and fetching.
+ *
+ * imapflow runs one command at a time per connection and deadlocks if a command is
+ * issued inside a `fetch()` loop (imapflow #110, #159, #284), so every fetch here is
+ * collected fully before the next command.
+ */
+import { ImapFlow, type FetchMessageObject, type ImapFlowOptions, type MailboxObject } from 'imapflow';
+import type { FolderInfo, FolderStatus, ListOptions, MessageMeta, Namespace, RawMessage, SpecialUse } from '../types.js';
+import type { ImapAccountOptions } from './imap-options.js';
+import { toConnectorError } from './imap-errors.js';
+import { compressUids } from './uid-set.js';
+
+const SPECIAL_USES = new Set<string>(['\\Sent', '\\Drafts', '\\Trash', '\\Junk', '\\Archive', '\\All', '\\Flagged']);
+
+export class ImapSession {
+  private client: ImapFlow | undefined;
+  private selected: { path: string; readOnly: boolean; mailbox: MailboxObject } | undefined;
+
+  constructor(private readonly account: ImapAccountOptions) {}
+
+  /** "user@host:port", for error messages; never includes the secret. */
+  get label(): string {
+    return `${this.account.user}@${this.account.host}:${this.account.port}`;
+  }
+
+  async connect(): Promise<void> {
+    if (this.client?.usable) return;
+    const client = new ImapFlow(this.clientOptions());
+    // imapflow emits 'error' on socket failures; the failing command rejects too, so the
+    // listener only keeps the process from crashing on an unhandled 'error' event.
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+    } catch (error) {
+      throw toConnectorError(error, `login to ${this.label}`, 'account');
+    }
+    this.client = client;
+    this.selected = undefined;
+  }
+
+  async close(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    this.selected = undefined;
+    if (!client) return;
+    try {
+      // LOGOUT, never CLOSE: CLOSE would expunge \Deleted messages in a read-write mailbox.
+      await client.logout();
+    } catch {
+      client.close();
+    }
+  }
+
+  /** The live client; reconnects when the previous connection dropped. */
+  async imap(): Promise<ImapFlow> {
+    if (!this.client?.usable) await this.connect();
+    return this.client as ImapFlow;
+  }
+
+  get capabilities(): Map<string, boolean | number> {
+    return this.client?.capabilities ?? new Map();
+  }
+
+  async namespace(): Promise<Namespace> {
+    const client = await this.imap();
+    const ns = client.namespace as { prefix?: string; delimiter?: string } | undefined;
+    return { prefix: ns?.prefix ?? '', delimiter: ns?.delimiter ?? '/' };
+  }
+
+  async listFolders(): Promise<FolderInfo[]> {
+    const client = await this.imap();
+    try {
+      const list = await client.list();
+      return list.map((entry) => {
+        // imapflow also guesses special-use from names; mapping does that itself, with its
+        // own documented list, so only the server's own attributes count here.
+        const attr = entry.specialUseSource === 'extension' || entry.specialUseSource === 'user' ? entry.specialUse : undefined;
+        const selectable = !entry.flags.has('\\Noselect') && !entry.flags.has('\\NonExistent');
+        const info: FolderInfo = { path: entry.path, delimiter: entry.delimiter || null, selectable };
+        return attr && SPECIAL_USES.has(attr) ? { ...info, specialUse: attr as SpecialUse } : info;
+      });
+    } catch (error) {
+      throw toConnectorError(error, `list folders on ${this.label}`, 'account');
+    }
+  }
+
+  async status(path: string): Promise<FolderStatus> {
+    const client = await this.imap();
+    let result;
+    try {
+      result = await client.status(path, { uidNext: true, uidValidity: true, messages: true, highestModseq: true });
+    } catch (error) {
+      throw toConnectorError(error, `status of "${path}" on ${this.label}`, 'folder');
+    }
+    if (!result || result.uidValidity === undefined || result.uidNext === undefined) {
+      throw toConnectorError({ message: 'STATUS gave no UIDVALIDITY/UIDNEXT', responseStatus: 'NO' }, `status of "${path}"`, 'folder');
+    }
+    const status: FolderStatus = {
+      uidValidity: result.uidValidity.toString(),
+      uidNext: result.uidNext,
+      messages: result.messages ?? 0,
+    };
+    return result.highestModseq === undefined ? status : { ...status, highestModseq: result.highestModseq.toString() };
+  }
+
+  /** Selects `path` unless it already is; read-only uses EXAMINE. */
+  async select(path: string, readOnly: boolean): Promise<MailboxObject> {
+    const client = await this.imap();
+    if (this.selected && this.selected.path === path && this.selected.readOnly === readOnly && client.mailbox) {
+      return this.selected.mailbox;
+    }
+    try {
+      const mailbox = await client.mailboxOpen(path, { readOnly });
+      this.selected = { path, readOnly, mailbox };
+      return mailbox;
+    } catch (error) {
+      this.selected = undefined;
+      throw toConnectorError(error, `open "${path}" on ${this.label}`, 'folder');
+    }
+  }
+
+  async searchUids(path: string, afterUid: number, readOnly: boolean): Promise<number[]> {
+    const mailbox = await this.select(path, readOnly);
+    if (mailbox.exists === 0) return [];
+    const client = await this.imap();
+    try {
+      const uids = await client.search({ uid: `${afterUid + 1}:*` }, { uid: true });
+      // "n:*" always matches the highest UID even when it is below n (RFC 3501 6.4.8).
+      return (uids || []).filter((uid) => uid > afterUid).sort((a, b) => a - b);
+    } catch (error) {
+      throw toConnectorError(error, `search "${path}" on ${this.label}`, 'folder');
+    }
+  }
+
+  async fetchMeta(path: string, uids: readonly number[] | string, readOnly: boolean, options?: ListOptions): Promise<MessageMeta[]> {
+    const messages = await this.fetch(path, uids, readOnly, {
+      uid: true, flags: true, internalDate: true, size: true, envelope: options?.withMessageId === true,
+    });
+    return messages.map((message) => toMeta(message));
+  }
+
+  async fetchRaw(path: string, uids: readonly number[], readOnly: boolean): Promise<RawMessage[]> {
+    if (uids.length === 0) return [];
+    const messages = await this.fetch(path, uids, readOnly, {
+      uid: true, flags: true, internalDate: true, size: true, source: true,
+    });
+    return messages.map((message) => {
+      if (!message.source) throw toConnectorError({ message: `no body for UID ${message.uid}` }, `fetch "${path}"`, 'folder');
+      return { ...toMeta(message), raw: message.source };
+    });
+  }
+
+  private async fetch(path: string, uids: readonly number[] | string, readOnly: boolean, query: Parameters<ImapFlow['fetch']>[1]): Promise<FetchMessageObject[]> {
+    if (typeof uids !== 'string' && uids.length === 0) return [];
+    const mailbox = await this.select(path, readOnly);
+    if (mailbox.exists === 0) return [];
+    const client = await this.imap();
+    const range = typeof uids === 'string' ? uids : compressUids(uids);
+    try {
+      // BODY.PEEK (imapflow's `source`) so fetching never sets \Seen.
+      return await client.fetchAll(range, query, { uid: true });
+    } catch (error) {
+      throw toConnectorError(error, `fetch from "${path}" on ${this.label}`, 'folder');
+    }
+  }
+
+  private clientOptions(): ImapFlowOptions {
+    const a = this.account;
+    const tls = { rejectUnauthorized: true, minVersion: 'TLSv1.2' as const, ...(a.ca ? { ca: a.ca } : {}) };
+    const auth = a.accessToken !== undefined ? { user: a.user, accessToken: a.accessToken } : { user: a.user, pass: a.password ?? '' };
+    return {
+      host: a.host,
+      port: a.port,
+      auth,
+      secure: a.tls === 'implicit',
+      // true: STARTTLS required, fail if the server does not offer it; false: plaintext by request.
+      ...(a.tls === 'implicit' ? {} : { doSTARTTLS: a.tls === 'starttls' }),
+      tls,
+      logger: a.logger ?? false,
+      disableAutoIdle: true,
+      connectionTimeout: 30_000,
+      greetingTimeout: 30_000,
+      socketTimeout: 5 * 60_000,
+      ...(a.maxLiteralBytes ? { maxLiteralSize: a.maxLiteralBytes } : {}),
+    };
+  }
+}
+
+function toMeta(message: FetchMessageObject): MessageMeta {
+  const flags = [...(message.flags ?? [])].filter((flag) => flag !== '\\Recent');
+  const internalDate = message.internalDate instanceof Date ? message.internalDate : new Date(message.internalDate ?? 0);
+  const meta: MessageMeta = { uid: message.uid, size: message.size ?? message.source?.length ?? 0, flags, internalDate };
+  const messageId = message.envelope?.messageId;
+  return messageId ? { ...meta, messageId } : meta;
+}

@@ -1,0 +1,94 @@
+/**
+ * An IMAP account written as a target. The target folder is selected read-write before
+ * appending because imapflow filters APPEND flags by the selected mailbox's
+ * PERMANENTFLAGS, and EXAMINE reports none. The connection is never CLOSEd (that would
+ * expunge \Deleted messages); LOGOUT and re-SELECT leave them alone (RFC 3501 6.3.1).
+ */
+import type {
+  AppendResult, EnsuredFolder, FlagPolicy, FolderInfo, FolderStatus, ListOptions, MessageMeta, Namespace,
+  RawMessage, SpecialUse, TargetCapabilities, TargetConnector,
+} from '../types.js';
+import { toConnectorError } from './imap-errors.js';
+import type { ImapAccountOptions } from './imap-options.js';
+import { ImapSession } from './imap-session.js';
+
+export class ImapTarget implements TargetConnector {
+  private readonly session: ImapSession;
+
+  constructor(account: ImapAccountOptions) {
+    this.session = new ImapSession(account);
+  }
+
+  get capabilities(): TargetCapabilities {
+    const caps = this.session.capabilities;
+    const limit = caps.get('APPENDLIMIT');
+    const base = { appendReturnsId: caps.has('UIDPLUS') };
+    return typeof limit === 'number' ? { ...base, maxMessageBytes: limit } : base;
+  }
+
+  connect(): Promise<void> {
+    return this.session.connect();
+  }
+
+  close(): Promise<void> {
+    return this.session.close();
+  }
+
+  namespace(): Promise<Namespace> {
+    return this.session.namespace();
+  }
+
+  listFolders(): Promise<FolderInfo[]> {
+    return this.session.listFolders();
+  }
+
+  /**
+   * Creates the folder unless it exists and subscribes it, since many clients show only
+   * subscribed folders. The special-use role is not requested yet: imapflow has no
+   * CREATE-SPECIAL-USE (RFC 6154 3), so roles come from mapping onto existing folders.
+   */
+  async ensureFolder(path: string, _specialUse?: SpecialUse): Promise<EnsuredFolder> {
+    const client = await this.session.imap();
+    try {
+      const result = await client.mailboxCreate(path);
+      if (result.created) await client.mailboxSubscribe(path);
+      return { path, created: result.created };
+    } catch (error) {
+      const code = (error as { serverResponseCode?: string }).serverResponseCode;
+      if (code === 'ALREADYEXISTS') return { path, created: false };
+      throw toConnectorError(error, `create folder "${path}" on ${this.session.label}`, 'folder');
+    }
+  }
+
+  status(path: string): Promise<FolderStatus> {
+    return this.session.status(path);
+  }
+
+  async flagPolicy(path: string): Promise<FlagPolicy> {
+    const mailbox = await this.session.select(path, false);
+    // No PERMANENTFLAGS at all means every flag may be stored permanently (RFC 3501 7.1).
+    const permanent = mailbox.permanentFlags ? [...mailbox.permanentFlags] : ['\\*'];
+    return { permanent: permanent.filter((flag) => flag !== '\\*'), newKeywords: permanent.includes('\\*') };
+  }
+
+  async append(path: string, raw: Buffer, flags: readonly string[], internalDate: Date): Promise<AppendResult> {
+    await this.session.select(path, false);
+    const client = await this.session.imap();
+    let response;
+    try {
+      response = await client.append(path, raw, [...flags], internalDate);
+    } catch (error) {
+      throw toConnectorError(error, `append to "${path}" on ${this.session.label}`, 'message');
+    }
+    if (!response) throw toConnectorError({ code: 'NoConnection', message: 'not connected' }, `append to "${path}"`, 'message');
+    return response.uid ? { uid: response.uid } : {};
+  }
+
+  listWindow(path: string, fromUid: number, options?: ListOptions): Promise<MessageMeta[]> {
+    return this.session.fetchMeta(path, `${Math.max(1, fromUid)}:*`, false, options).then((list) => list.filter((m) => m.uid >= fromUid));
+  }
+
+  fetchRaw(path: string, uids: readonly number[]): Promise<RawMessage[]> {
+    return this.session.fetchRaw(path, uids, false);
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The connector contract: what every mail source and target speaks.
+ *
+ * Connectors know nothing of queues, Redis or checkpoints. They expose pages and
+ * bounded batches so that page boundaries can be checkpoint boundaries (IMAP runs one
+ * command at a time per connection, so live iterators across other commands deadlock).
+ */
+
+/** RFC 6154 special-use roles that mapping understands. */
+export type SpecialUse = '\\Sent' | '\\Drafts' | '\\Trash' | '\\Junk' | '\\Archive' | '\\All' | '\\Flagged';
+
+/** One folder as the server lists it. */
+export interface FolderInfo {
+  /** Full path, decoded to Unicode, as the server's hierarchy uses it (with `delimiter`). */
+  readonly path: string;
+  /** Hierarchy separator, e.g. "/" or "."; null for a flat server. */
+  readonly delimiter: string | null;
+  /** Special-use attribute when the server advertises one (RFC 6154). */
+  readonly specialUse?: SpecialUse;
+  /** False for `\Noselect` / `\NonExistent` containers (RFC 5258). */
+  readonly selectable: boolean;
+}
+
+/** The personal namespace (RFC 2342): where a user's folders live and how paths are split. */
+export interface Namespace {
+  /** Prefix of every personal folder, e.g. "" (Dovecot default) or "INBOX." (Courier, Cyrus). */
+  readonly prefix: string;
+  /** Hierarchy separator, e.g. "/" or ".". */
+  readonly delimiter: string;
+}
+
+/** A folder's identity and counters; read cheaply (STATUS / SELECT). */
+export interface FolderStatus {
+  /** IMAP UIDVALIDITY as a decimal string (it is a 32-bit unsigned number). */
+  readonly uidValidity: string;
+  readonly uidNext: number;
+  readonly messages: number;
+  /** CONDSTORE HIGHESTMODSEQ (RFC 7162) as a decimal string, when the server has it. */
+  readonly highestModseq?: string;
+}
+
+/** What is known of one message before its bytes are fetched. */
+export interface MessageMeta {
+  readonly uid: number;
+  readonly size: number;
+  readonly flags: readonly string[];
+  readonly internalDate: Date;
+  /** Message-ID header value, when `withMessageId` was asked for and the message has one. */
+  readonly messageId?: string;
+}
+
+/** One message with its exact bytes. */
+export interface RawMessage extends MessageMeta {
+  readonly raw: Buffer;
+}
+
+export interface ListOptions {
+  /** Also read the Message-ID (costs an ENVELOPE fetch). */
+  readonly withMessageId?: boolean;
+}
+
+/** Declared abilities of a source, as data (rclone's Features, mbsync's get_caps). */
+export interface SourceCapabilities {
+  readonly incremental: 'uid' | 'none';
+  readonly flags: boolean;
+}
+
+export interface TargetCapabilities {
+  /** The server reports the new UID of an append (UIDPLUS APPENDUID, RFC 4315). */
+  readonly appendReturnsId: boolean;
+  /** Largest message the server accepts (APPENDLIMIT, RFC 7889), when it says. */
+  readonly maxMessageBytes?: number;
+}
+
+/** Result of ensuring a folder exists on the target. */
+export interface EnsuredFolder {
+  readonly path: string;
+  readonly created: boolean;
+}
+
+/** What a target folder accepts as flags (from PERMANENTFLAGS). */
+export interface FlagPolicy {
+  /** Flags and keywords listed in PERMANENTFLAGS. */
+  readonly permanent: readonly string[];
+  /** PERMANENTFLAGS contains `\*`: new keywords may be created. */
+  readonly newKeywords: boolean;
+}
+
+export interface AppendResult {
+  /** The new UID when the server says it (APPENDUID). */
+  readonly uid?: number;
+}
+
+/** A mail source: lists folders and pages of messages, fetches exact bytes. */
+export interface SourceConnector {
+  readonly capabilities: SourceCapabilities;
+  connect(): Promise<void>;
+  close(): Promise<void>;
+  namespace(): Promise<Namespace>;
+  listFolders(): Promise<FolderInfo[]>;
+  status(path: string): Promise<FolderStatus>;
+  /** UIDs greater than `afterUid`, ascending. UIDs only: cheap even for 100k messages. */
+  listUids(path: string, afterUid: number): Promise<number[]>;
+  /** Metadata for the given UIDs; vanished UIDs are simply absent. */
+  fetchMeta(path: string, uids: readonly number[], options?: ListOptions): Promise<MessageMeta[]>;
+  /** Exact bytes for the given UIDs; vanished UIDs are simply absent. Callers bound the batch by bytes. */
+  fetchRaw(path: string, uids: readonly number[]): Promise<RawMessage[]>;
+}
+
+/** A mail target: creates folders, appends exact bytes, and lets recovery look at what is there. */
+export interface TargetConnector {
+  readonly capabilities: TargetCapabilities;
+  connect(): Promise<void>;
+  close(): Promise<void>;
+  namespace(): Promise<Namespace>;
+  listFolders(): Promise<FolderInfo[]>;
+  /** Creates the folder (and parents) unless it exists. Never an error if it already exists. */
+  ensureFolder(path: string, specialUse?: SpecialUse): Promise<EnsuredFolder>;
+  status(path: string): Promise<FolderStatus>;
+  flagPolicy(path: string): Promise<FlagPolicy>;
+  /** Appends one message. A refusal of this message alone throws a `ConnectorError` with scope 'message'. */
+  append(path: string, raw: Buffer, flags: readonly string[], internalDate: Date): Promise<AppendResult>;
+  /** Metadata of messages with UID >= fromUid (the recovery window). */
+  listWindow(path: string, fromUid: number, options?: ListOptions): Promise<MessageMeta[]>;
+  /** Exact bytes of target messages, to confirm a candidate match by hash. */
+  fetchRaw(path: string, uids: readonly number[]): Promise<RawMessage[]>;
+}

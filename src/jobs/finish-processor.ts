@@ -1,0 +1,15 @@
+/** The finish job runs once every folder job has ended (done or failed) and closes the run. */
+import type { Job } from 'bullmq';
+import type { FinishJobData } from './queue.js';
+import { currentRun, type WorkerContext } from './worker-context.js';
+
+export async function processFinish(ctx: WorkerContext, job: Job<FinishJobData>): Promise<void> {
+  const found = await currentRun(ctx, job.data.runId);
+  if (!found) return;
+  const results = await ctx.runs.folderResults(found.run.runId);
+  const failed = results.filter((r) => r.outcome === 'failed').length;
+  // A folder job that failed before recording anything is failed too.
+  const ignored = Object.keys(await job.getIgnoredChildrenFailures()).length;
+  const state = failed > 0 || ignored > 0 ? 'failed' : 'completed';
+  await ctx.runs.finish(found.run.runId, state, state === 'failed' ? `${Math.max(failed, ignored)} folder(s) failed` : undefined);
+}

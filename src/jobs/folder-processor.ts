@@ -1,0 +1,50 @@
+/** The folder job: hold the folder's lease and copy it page by page. */
+import type { Job } from 'bullmq';
+import { FolderState, type FolderResult } from '../state/index.js';
+import { copyFolder } from './copy-folder.js';
+import type { FolderJobData } from './queue.js';
+import { isFinalFailure, rethrowForQueue } from './retry-policy.js';
+import { currentRun, type WorkerContext } from './worker-context.js';
+
+export async function processFolder(ctx: WorkerContext, job: Job<FolderJobData>, token?: string): Promise<void> {
+  const found = await currentRun(ctx, job.data.runId);
+  if (!found) return;
+  const { run, spec } = found;
+  const { sourcePath, targetPath } = job.data;
+  const log = ctx.log.child({ runId: run.runId, pair: run.pairName, folder: sourcePath });
+  const state = new FolderState(ctx.redis, ctx.keys, run.pairId, sourcePath);
+  const source = ctx.connectors.source(spec.source);
+  const target = ctx.connectors.target(spec.target);
+  let lease;
+  try {
+    lease = await state.acquireLease();
+    await source.connect();
+    await target.connect();
+    const result = await copyFolder({
+      source, target, state, lease, sourcePath, targetPath, log, signal: ctx.signal,
+      pageSize: spec.copy.pageSize,
+      batchBytes: spec.copy.batchBytes,
+      onProgress: (done, total) => ctx.runs.setProgress(run.runId, state.fid, { sourcePath, done, total }),
+    });
+    await ctx.runs.setFolderResult(run.runId, state.fid, result);
+    log.info({ copied: result.copied, alreadyThere: result.alreadyThere, quarantined: result.quarantine.length }, 'folder done');
+  } catch (error) {
+    if (isFinalFailure(error, job)) {
+      log.error({ err: error }, 'folder failed');
+      await ctx.runs.setFolderResult(run.runId, state.fid, failedResult(sourcePath, targetPath, error));
+    } else {
+      log.warn({ err: error, attempt: job.attemptsMade + 1 }, 'folder interrupted; will resume');
+    }
+    // Awaited, not returned: a returned promise would reject while `finally` still runs, unhandled.
+    await rethrowForQueue(error, job, token);
+  } finally {
+    await Promise.allSettled([source.close(), target.close(), lease?.release()]);
+  }
+}
+
+function failedResult(sourcePath: string, targetPath: string, error: unknown): FolderResult {
+  return {
+    sourcePath, targetPath, outcome: 'failed', error: (error as Error).message,
+    selected: 0, copied: 0, alreadyThere: 0, quarantined: 0, vanished: 0, bytes: 0, quarantine: [],
+  };
+}

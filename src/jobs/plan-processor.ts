@@ -1,0 +1,48 @@
+/** The plan job: map folders, create them on the target, then fan out one job per folder. */
+import { FlowProducer, type Job } from 'bullmq';
+import { folderId } from '../state/index.js';
+import { planRun } from './plan-run.js';
+import {
+  DEFAULT_JOB_OPTIONS, JOB_FINISH, JOB_FOLDER, jobIdOf, queueNameOf,
+  type FinishJobData, type FolderJobData, type PlanJobData,
+} from './queue.js';
+import { isFinalFailure, rethrowForQueue } from './retry-policy.js';
+import { currentRun, type WorkerContext } from './worker-context.js';
+
+export async function processPlan(ctx: WorkerContext, flows: FlowProducer, job: Job<PlanJobData>, token?: string): Promise<void> {
+  const found = await currentRun(ctx, job.data.runId);
+  if (!found) return;
+  const { run, spec } = found;
+  const log = ctx.log.child({ runId: run.runId, pair: run.pairName });
+  const source = ctx.connectors.source(spec.source);
+  const target = ctx.connectors.target(spec.target);
+  try {
+    await source.connect();
+    await target.connect();
+    const plan = await planRun(source, target, spec.rules);
+    log.info({ folders: plan.folders.length, excluded: plan.excluded.length }, 'run planned');
+    const queueName = queueNameOf(run.pairId);
+    const children = plan.folders.map((folder) => ({
+      name: JOB_FOLDER,
+      queueName,
+      data: { runId: run.runId, sourcePath: folder.sourcePath, targetPath: folder.targetPath } satisfies FolderJobData,
+      opts: { ...DEFAULT_JOB_OPTIONS, jobId: jobIdOf(run.runId, 'folder', folderId(folder.sourcePath)), ignoreDependencyOnFailure: true },
+    }));
+    await flows.add({
+      name: JOB_FINISH,
+      queueName,
+      data: { runId: run.runId } satisfies FinishJobData,
+      opts: { ...DEFAULT_JOB_OPTIONS, jobId: jobIdOf(run.runId, 'finish') },
+      children,
+    });
+  } catch (error) {
+    if (isFinalFailure(error, job)) {
+      log.error({ err: error }, 'run failed while planning');
+      await ctx.runs.finish(run.runId, 'failed', (error as Error).message);
+    }
+    // Awaited, not returned: a returned promise would reject while `finally` still runs, unhandled.
+    await rethrowForQueue(error, job, token);
+  } finally {
+    await Promise.allSettled([source.close(), target.close()]);
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Queue names, job names and payloads. Payloads hold ids and paths only: never
+ * credentials, never message bytes (BullMQ stores job data in clear text).
+ */
+import type { JobsOptions } from 'bullmq';
+
+/**
+ * One queue per pair: a worker serves the pairs whose secrets it holds, so a one-shot
+ * `migrate` never picks up another pair's jobs it could not authenticate for.
+ */
+export function queueNameOf(pairId: string): string {
+  return `pair-${pairId}`;
+}
+
+export const JOB_PLAN = 'plan';
+export const JOB_FOLDER = 'folder';
+export const JOB_FINISH = 'finish';
+
+export interface PlanJobData {
+  readonly runId: string;
+}
+
+export interface FolderJobData {
+  readonly runId: string;
+  readonly sourcePath: string;
+  readonly targetPath: string;
+}
+
+export interface FinishJobData {
+  readonly runId: string;
+}
+
+/** Transient failures retry with exponential backoff: 2 s, 4 s, 8 s, 16 s. */
+export const DEFAULT_JOB_OPTIONS: JobsOptions = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 2000 },
+  removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
+  removeOnFail: { age: 30 * 24 * 3600 },
+};
+
+/** BullMQ job ids must not contain ":" and must not be all digits. */
+export function jobIdOf(runId: string, kind: string, fid?: string): string {
+  return fid === undefined ? `${runId}.${kind}` : `${runId}.${kind}.${fid}`;
+}

@@ -1,0 +1,24 @@
+/** What every processor needs, wired once by the CLI (the composition root). */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { RunSpec } from '../config/index.js';
+import type { RunRecord, RunStore, StateKeys } from '../state/index.js';
+import type { ConnectorFactory } from './connector-factory.js';
+
+export interface WorkerContext {
+  /** Redis for state (not BullMQ's blocking connection). */
+  readonly redis: Redis;
+  readonly keys: StateKeys;
+  readonly runs: RunStore;
+  readonly connectors: ConnectorFactory;
+  readonly log: Logger;
+  /** Aborted on SIGTERM/SIGINT: folder jobs stop at the next page boundary. */
+  readonly signal: AbortSignal;
+}
+
+/** The run of a job, or null when the run is gone or a newer run of the pair superseded it. */
+export async function currentRun(ctx: WorkerContext, runId: string): Promise<{ run: RunRecord; spec: RunSpec } | null> {
+  const run = await ctx.runs.get(runId);
+  if (!run || !(await ctx.runs.isCurrent(run))) return null;
+  return { run, spec: JSON.parse(run.spec) as RunSpec };
+}

@@ -1,0 +1,80 @@
+/**
+ * Lua scripts for the multi-key updates that must be atomic and fenced by the folder
+ * lease: a stale worker (stalled, then replaced) must not overwrite a newer checkpoint.
+ */
+
+/** KEYS: lease. ARGV: token, ttlMs. Renews only while we still own the lease. */
+export const RENEW_LEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0`;
+
+/** KEYS: lease. ARGV: token. Deletes only our own lease. */
+export const RELEASE_LEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0`;
+
+/** KEYS: lease. ARGV: expected (dead) token, new token, ttlMs. Takes over a dead holder's lease. */
+export const STEAL_LEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  return 1
+end
+return 0`;
+
+/** KEYS: lease, intents. ARGV: token, flat JSON array [srcUid, intentJson, ...]. */
+export const WRITE_INTENTS = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return redis.error_reply('STALE_LEASE')
+end
+local items = cjson.decode(ARGV[2])
+for i = 1, #items, 2 do
+  redis.call('HSET', KEYS[2], items[i], items[i + 1])
+end
+return 1`;
+
+/**
+ * KEYS: lease, checkpoint, ledger, intents, quarantine, pairFolders.
+ * ARGV: token, folderId, sourcePath, checkpoint fields JSON object,
+ *       ledger flat JSON array [srcUid, tgtUid, ...], JSON array of intents to clear,
+ *       quarantine flat JSON array [srcUid, recordJson, ...], JSON array of quarantine entries to clear.
+ */
+export const COMMIT_PAGE = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return redis.error_reply('STALE_LEASE')
+end
+local checkpoint = cjson.decode(ARGV[4])
+for field, value in pairs(checkpoint) do
+  redis.call('HSET', KEYS[2], field, value)
+end
+local ledger = cjson.decode(ARGV[5])
+for i = 1, #ledger, 2 do
+  redis.call('HSET', KEYS[3], ledger[i], ledger[i + 1])
+end
+for _, uid in ipairs(cjson.decode(ARGV[6])) do
+  redis.call('HDEL', KEYS[4], uid)
+end
+local quarantined = cjson.decode(ARGV[7])
+for i = 1, #quarantined, 2 do
+  redis.call('HSET', KEYS[5], quarantined[i], quarantined[i + 1])
+end
+for _, uid in ipairs(cjson.decode(ARGV[8])) do
+  redis.call('HDEL', KEYS[5], uid)
+end
+redis.call('HSET', KEYS[6], ARGV[2], ARGV[3])
+return 1`;
+
+/**
+ * KEYS: lease, checkpoint, intents, quarantine. ARGV: token.
+ * Forgets a folder's checkpoint, intents and quarantine after its source UIDVALIDITY changed; the old ledger is
+ * keyed by the old UIDVALIDITY and simply no longer consulted.
+ */
+export const RESET_FOLDER = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return redis.error_reply('STALE_LEASE')
+end
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+return 1`;

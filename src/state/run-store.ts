@@ -1,0 +1,66 @@
+/** Runs, their per-folder results and live progress, and which run is current per pair. */
+import type { Redis } from 'ioredis';
+import type { StateKeys } from './keys.js';
+import type { FolderProgress, FolderResult, RunRecord, RunState } from './run-records.js';
+
+/** Finished runs are kept this long for `mailferry status`. */
+const RUN_RETENTION_SECONDS = 30 * 24 * 3600;
+
+export class RunStore {
+  constructor(private readonly redis: Redis, private readonly keys: StateKeys) {}
+
+  /** Records a new run and makes it the pair's current one; older unfinished runs become superseded. */
+  async create(record: RunRecord): Promise<void> {
+    const fields: Record<string, string> = { ...record } as unknown as Record<string, string>;
+    await this.redis.multi()
+      .hset(this.keys.run(record.runId), fields)
+      .zadd(this.keys.runs(), Date.parse(record.startedAt), record.runId)
+      .set(this.keys.currentRun(record.pairId), record.runId)
+      .exec();
+  }
+
+  async get(runId: string): Promise<RunRecord | null> {
+    const fields = await this.redis.hgetall(this.keys.run(runId));
+    return fields.runId ? (fields as unknown as RunRecord) : null;
+  }
+
+  /** False when a newer run of the same pair took over: old queued jobs then do nothing. */
+  async isCurrent(run: RunRecord): Promise<boolean> {
+    return (await this.redis.get(this.keys.currentRun(run.pairId))) === run.runId;
+  }
+
+  async finish(runId: string, state: RunState, error?: string): Promise<void> {
+    const fields: Record<string, string> = { state, finishedAt: new Date().toISOString() };
+    if (error !== undefined) fields.error = error;
+    await this.redis.multi()
+      .hset(this.keys.run(runId), fields)
+      .expire(this.keys.run(runId), RUN_RETENTION_SECONDS)
+      .expire(this.keys.runFolders(runId), RUN_RETENTION_SECONDS)
+      .expire(this.keys.runProgress(runId), RUN_RETENTION_SECONDS)
+      .exec();
+  }
+
+  async recent(limit: number): Promise<RunRecord[]> {
+    const ids = await this.redis.zrevrange(this.keys.runs(), 0, limit - 1);
+    const runs = await Promise.all(ids.map((id) => this.get(id)));
+    return runs.filter((run): run is RunRecord => run !== null);
+  }
+
+  async setFolderResult(runId: string, fid: string, result: FolderResult): Promise<void> {
+    await this.redis.hset(this.keys.runFolders(runId), fid, JSON.stringify(result));
+  }
+
+  async folderResults(runId: string): Promise<FolderResult[]> {
+    const values = await this.redis.hvals(this.keys.runFolders(runId));
+    return values.map((value) => JSON.parse(value) as FolderResult).sort((a, b) => a.sourcePath.localeCompare(b.sourcePath));
+  }
+
+  async setProgress(runId: string, fid: string, progress: FolderProgress): Promise<void> {
+    await this.redis.hset(this.keys.runProgress(runId), fid, JSON.stringify(progress));
+  }
+
+  async progress(runId: string): Promise<FolderProgress[]> {
+    const values = await this.redis.hvals(this.keys.runProgress(runId));
+    return values.map((value) => JSON.parse(value) as FolderProgress);
+  }
+}

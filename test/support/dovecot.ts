@@ -1,0 +1,170 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { dovecotConfig } from './dovecot-config.js';
+import { spawnOwned, type OwnedProcess } from './owned-process.js';
+import { freePorts } from './ports.js';
+import { ensureMailUsers, type SystemUser } from './system-users.js';
+import { waitForTcp } from './tcp-probe.js';
+import { makeTempDir, removeTempDir } from './temp-dir.js';
+
+const run = promisify(execFile);
+
+/** Password of every user of a test Dovecot. */
+export const DOVECOT_PASSWORD = 'mailferry-test-pw';
+
+/** A private Dovecot instance owned by this test process. */
+export interface DovecotServer {
+  host: '127.0.0.1';
+  /** Plain IMAP (STARTTLS offered, plaintext login allowed). */
+  imapPort: number;
+  /** Implicit-TLS IMAP. */
+  imapsPort: number;
+  pop3Port: number;
+  /** Private directory: dovecot.conf, dovecot.log, users/, mail/, run/, tls/. */
+  dir: string;
+  /** The same for every user. */
+  password: string;
+  /** The self-signed server certificate (CN and SAN IP 127.0.0.1); pass as `ca` to trust it. */
+  caFile: string;
+  /** Add a mail user; it can log in as soon as this resolves. */
+  addUser(name: string): Promise<void>;
+  /** Run `doveadm -c <conf> ...args` and return its stdout. */
+  doveadm(args: string[]): Promise<string>;
+  /** Stop this instance (SIGTERM to our master PID, wait for exit) and delete `dir`. */
+  stop(): Promise<void>;
+}
+
+/** Options for {@link startDovecot}. */
+export interface StartDovecotOptions {
+  /** Users created before the server starts. */
+  users?: string[];
+  /** Appended verbatim to dovecot.conf, e.g. `pop3_uidl_format = %g` or a `plugin { }` block. */
+  extraConfig?: string;
+}
+
+/**
+ * Start a private Dovecot (IMAP, IMAPS, POP3) on free 127.0.0.1 ports; resolves once IMAP greets.
+ *
+ * The master runs in the foreground (`dovecot -F`) as our child, so its PID is ours to
+ * signal; mail is stored as maildir owned by the `mailferry-test` system user.
+ */
+export async function startDovecot(options: StartDovecotOptions = {}): Promise<DovecotServer> {
+  const mailUser = await ensureMailUsers();
+  const dir = await makeTempDir('dovecot');
+  try {
+    const { certFile, keyFile } = await writeCertificate(path.join(dir, 'tls'));
+    const usersDir = path.join(dir, 'users');
+    await fs.mkdir(usersDir);
+    await fs.mkdir(path.join(dir, 'mail'));
+    await fs.chown(path.join(dir, 'mail'), mailUser.uid, mailUser.gid);
+    for (const user of options.users ?? []) await writeUser(usersDir, user, mailUser, dir);
+
+    const confFile = path.join(dir, 'dovecot.conf');
+    const started = await launch(dir, confFile, { certFile, keyFile, usersDir, mailUser, extraConfig: options.extraConfig });
+    const { proc, ports } = started;
+    return {
+      host: '127.0.0.1',
+      imapPort: ports.imap,
+      imapsPort: ports.imaps,
+      pop3Port: ports.pop3,
+      dir,
+      password: DOVECOT_PASSWORD,
+      caFile: certFile,
+      addUser: (name) => writeUser(usersDir, name, mailUser, dir),
+      async doveadm(args) {
+        try {
+          const { stdout } = await run('doveadm', ['-c', confFile, ...args], { timeout: 60_000, maxBuffer: 256 << 20 });
+          return stdout;
+        } catch (err) {
+          const e = err as { stderr?: string; message: string };
+          throw new Error(`doveadm ${args.join(' ')} failed: ${e.stderr?.trim() || e.message}`);
+        }
+      },
+      async stop() {
+        await proc.stop('SIGTERM', 10_000);
+        await removeTempDir(dir);
+      },
+    };
+  } catch (err) {
+    await removeTempDir(dir);
+    throw err;
+  }
+}
+
+interface LaunchInput {
+  certFile: string;
+  keyFile: string;
+  usersDir: string;
+  mailUser: SystemUser;
+  extraConfig: string | undefined;
+}
+
+/** Spawn and wait for the greeting; retry with new ports if one was taken meanwhile. */
+async function launch(
+  dir: string,
+  confFile: string,
+  input: LaunchInput,
+): Promise<{ proc: OwnedProcess; ports: { imap: number; imaps: number; pop3: number } }> {
+  const logFile = path.join(dir, 'dovecot.log');
+  for (let attempt = 1; ; attempt++) {
+    const [imap, imaps, pop3] = (await freePorts(3)) as [number, number, number];
+    await fs.writeFile(
+      confFile,
+      dovecotConfig({
+        dir,
+        instanceName: path.basename(dir),
+        imapPort: imap,
+        imapsPort: imaps,
+        pop3Port: pop3,
+        certFile: input.certFile,
+        keyFile: input.keyFile,
+        usersDir: input.usersDir,
+        uid: input.mailUser.uid,
+        gid: input.mailUser.gid,
+        ...(input.extraConfig !== undefined ? { extraConfig: input.extraConfig } : {}),
+      }),
+    );
+    const proc = await spawnOwned('dovecot', ['-F', '-c', confFile], { logFile: path.join(dir, 'dovecot.stderr.log') });
+    try {
+      await waitForTcp(imap, { until: /^\* OK.*\r\n/, deadlineMs: 15_000, alive: proc.running, what: 'dovecot' });
+      return { proc, ports: { imap, imaps, pop3 } };
+    } catch (err) {
+      await proc.stop('SIGKILL');
+      const log = await readLogs(logFile, path.join(dir, 'dovecot.stderr.log'));
+      if (attempt < 5 && /Address already in use/.test(log)) continue;
+      throw new Error(`${(err as Error).message}\n--- dovecot log (${dir}) ---\n${log}`);
+    }
+  }
+}
+
+async function readLogs(...files: string[]): Promise<string> {
+  const parts = await Promise.all(files.map((f) => fs.readFile(f, 'utf8').catch(() => '')));
+  return parts.join('').split('\n').slice(-30).join('\n');
+}
+
+/** One passwd-file per user (see dovecot-config.ts for why); written atomically via rename. */
+async function writeUser(usersDir: string, name: string, mailUser: SystemUser, dir: string): Promise<void> {
+  if (!/^[a-z0-9][a-z0-9._-]{0,63}$/i.test(name)) throw new Error(`addUser: unsupported user name ${JSON.stringify(name)}`);
+  const file = path.join(usersDir, name);
+  const line = `${name}:{PLAIN}${DOVECOT_PASSWORD}:${mailUser.uid}:${mailUser.gid}::${dir}/mail/${name}::\n`;
+  // Dot-prefixed temp name: user names cannot start with ".", so no login can hit it.
+  const tmp = path.join(usersDir, `.${name}.tmp`);
+  await fs.writeFile(tmp, line, { mode: 0o644 });
+  await fs.rename(tmp, file);
+}
+
+/** Self-signed P-256 certificate for 127.0.0.1 (EC keys generate in milliseconds, RSA does not). */
+async function writeCertificate(tlsDir: string): Promise<{ certFile: string; keyFile: string }> {
+  await fs.mkdir(tlsDir);
+  const certFile = path.join(tlsDir, 'cert.pem');
+  const keyFile = path.join(tlsDir, 'key.pem');
+  await run('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '3650',
+    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    '-keyout', keyFile, '-out', certFile,
+  ]);
+  await fs.chmod(keyFile, 0o600);
+  return { certFile, keyFile };
+}
