@@ -73,16 +73,22 @@ redisOptions(program.command('status')
   .addOption(new Option('--json', 'machine-readable output').default(false)))
   .action(async (options) => finish(await status(options)));
 
+/**
+ * Sets the exit code and makes sure the process really ends: a connection some library
+ * keeps open (a reconnecting Redis client, an IMAP socket in LOGOUT) must not turn a
+ * finished run into a hang. The timer is unref'd, so a clean exit is not delayed.
+ */
 function finish(code: number): void {
   process.exitCode = code;
+  setTimeout(() => process.exit(code), 3000).unref();
 }
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof ConfigError || isMappingError(error) || error instanceof RedisPolicyError || error instanceof EmbeddedRedisError) {
     process.stderr.write(`mailferry: ${(error as Error).message}\n`);
-    process.exitCode = EXIT.USAGE;
+    finish(EXIT.USAGE);
     return;
   }
   process.stderr.write(`mailferry: ${(error as Error)?.stack ?? String(error)}\n`);
-  process.exitCode = EXIT.INCOMPLETE;
+  finish(EXIT.INCOMPLETE);
 });

@@ -39,7 +39,13 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   armCrashPoint(env.crashAt);
   const target = await resolveRedis(options.redis ?? env.redisUrl, options.stateDir ?? env.defaultStateDir);
   const connections = new RedisConnections(target);
-  const redis = await withTimeout(openStateRedis(connections), 15_000, `cannot reach Redis at ${target.label}`);
+  let redis: Redis;
+  try {
+    redis = await withTimeout(openStateRedis(connections), 15_000, `cannot reach Redis at ${target.label}`);
+  } catch (error) {
+    await connections.closeAll();
+    throw error;
+  }
   const keys = new StateKeys(DEFAULT_PREFIX);
   const runs = new RunStore(redis, keys);
 

@@ -34,6 +34,8 @@ export class ImapSession {
     try {
       await client.connect();
     } catch (error) {
+      // A refused login leaves the socket open; close it or it keeps the process alive.
+      client.close();
       throw toConnectorError(error, `login to ${this.label}`, 'account');
     }
     this.client = client;

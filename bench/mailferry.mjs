@@ -1,0 +1,103 @@
+/**
+ * Runs the mailferry CLI as a child (`node bin/mailferry.js migrate ... --json`) and reads
+ * its JSON summary and its pino logs (stderr) for a per-phase breakdown.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runMeasured } from './measure.mjs';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const CLI = path.join(REPO_ROOT, 'bin', 'mailferry.js');
+
+/** A clean environment: the developer's REDIS_URL, NODE_OPTIONS, MAILFERRY_* cannot leak in. */
+function cleanEnv(extra) {
+  return {
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    HOME: process.env.HOME ?? '/root',
+    ...extra,
+  };
+}
+
+/**
+ * @param {{ srcPort: number, dstPort: number, srcUser: string, dstUser: string, password: string,
+ *   redisUrl: string, workDir: string, label: string, concurrency?: number, pageSize?: number, logLevel?: string,
+ *   nodeArgs?: string[] }} o
+ */
+export async function runMailferry(o) {
+  const args = [
+    ...(o.nodeArgs ?? []),
+    CLI, 'migrate',
+    '--source', `imap://${encodeURIComponent(o.srcUser)}@127.0.0.1:${o.srcPort}?tls=off`,
+    '--target', `imap://${encodeURIComponent(o.dstUser)}@127.0.0.1:${o.dstPort}?tls=off`,
+    '--redis', o.redisUrl,
+    '--json',
+    ...(o.concurrency ? ['--concurrency', String(o.concurrency)] : []),
+    ...(o.pageSize ? ['--page-size', String(o.pageSize)] : []),
+  ];
+  const env = cleanEnv({
+    MAILFERRY_SOURCE_PASSWORD: o.password,
+    MAILFERRY_TARGET_PASSWORD: o.password,
+    MAILFERRY_LOG_LEVEL: o.logLevel ?? 'info',
+  });
+  const started = Date.now();
+  const result = await runMeasured(process.execPath, args, { logDir: o.workDir, label: o.label, cwd: REPO_ROOT, env });
+  let summary = null;
+  try {
+    summary = JSON.parse(result.stdout);
+  } catch {
+    // reported by the caller via code/stdout
+  }
+  return { ...result, summary, phases: phasesFromLog(result.stderrFile, started) };
+}
+
+/** Time for the CLI to start and exit without doing anything (module loading). */
+export async function cliStartup(workDir) {
+  const r = await runMeasured(process.execPath, [CLI, '--help'], { logDir: workDir, label: 'mailferry-help', cwd: REPO_ROOT, env: cleanEnv({}) });
+  return r.wallS;
+}
+
+/** Totals from the --json summary. */
+export function summaryTotals(summary) {
+  const folders = summary?.runs?.flatMap((r) => r.folders) ?? [];
+  const sum = (k) => folders.reduce((s, f) => s + (f[k] ?? 0), 0);
+  return {
+    folders: folders.length,
+    failed: folders.filter((f) => f.outcome === 'failed').length,
+    copied: sum('copied'),
+    alreadyThere: sum('alreadyThere'),
+    quarantined: sum('quarantined'),
+    vanished: sum('vanished'),
+    bytes: sum('bytes'),
+    exitCodes: summary?.runs?.map((r) => r.exitCode) ?? [],
+  };
+}
+
+/**
+ * From pino lines: when the process logged first, when the run was planned, when each
+ * folder finished (relative to spawn, seconds), and any warnings/errors.
+ */
+export function phasesFromLog(file, spawnedAtMs) {
+  let text = '';
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+  const rel = (t) => Math.round((t - spawnedAtMs)) / 1000;
+  const out = { firstLogS: null, plannedS: null, folders: [], warnings: [] };
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    let rec;
+    try {
+      rec = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (out.firstLogS === null) out.firstLogS = rel(rec.time);
+    if (rec.msg === 'run planned') out.plannedS = rel(rec.time);
+    else if (rec.msg === 'folder done') out.folders.push({ folder: rec.folder, doneS: rel(rec.time), copied: rec.copied, alreadyThere: rec.alreadyThere });
+    else if (rec.level >= 40) out.warnings.push(`${rec.msg}${rec.folder ? ` [${rec.folder}]` : ''}${rec.err?.message ? `: ${rec.err.message}` : ''}`);
+  }
+  return out;
+}

@@ -1,0 +1,420 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: mailferry against mbsync and a raw FETCH of every body, on the same
+ * private Dovecot, interleaved (mailferry, mbsync, raw, mailferry, mbsync, raw, ...),
+ * then a no-op re-run, then the same through a latency proxy. See bench/README.md.
+ *
+ * Exit status: 0 when the bench ran (targets missed or not), 1 when the bench itself broke.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { startDovecot } from '../.build/test/support/dovecot.js';
+import { loadMessages, snapshotAccount } from '../.build/test/support/imap-account.js';
+import { startRedis } from '../.build/test/support/redis.js';
+import { BIG_SIZE, benchCorpus, corpusStats } from './corpus.mjs';
+import { startLatencyProxy } from './latency-proxy.mjs';
+import { cliStartup, REPO_ROOT, runMailferry, summaryTotals } from './mailferry.mjs';
+import { mbsyncAvailable, runMbsync } from './mbsync.mjs';
+import { median, rssMethod, runMeasured, tail } from './measure.mjs';
+import { HEADER, MiB, fmt, pairedRatio, scenarioRows, summarize, table } from './report.mjs';
+import { compareSnapshots, describeMeta, snapshotWithoutTuid } from './verify.mjs';
+import { summarizeProfile } from './cpu-profile.mjs';
+import { findPids, treeCpuSeconds } from './proc-cpu.mjs';
+
+const USAGE = `usage: node bench/run.mjs [options]
+  --messages N          messages in the local corpus (default 3000)
+  --big K               ~12 MiB messages added to the local corpus (default 3)
+  --rounds R            interleaved rounds of the local scenario (default 2)
+  --latency-messages N  messages in the latency scenario's corpus (default 1000)
+  --latency-rounds R    interleaved rounds through the proxy (default 1)
+  --rtt MS              round trip added by the latency proxy (default 20)
+  --skip-latency        skip the latency scenario
+  --noop-runs N         no-op re-runs (default 3)
+  --concurrency N       pass --concurrency to mailferry (default: mailferry's own, 4)
+  --cap N               per-account connection cap checked in the latency scenario (default 4)
+  --redis-fsync MODE    appendfsync of the private Redis: everysec (default) or always
+  --seed N              corpus seed (default 20240601)
+  --json FILE           also write all results as JSON
+  --profile             one extra (untimed) local mailferry run under node --cpu-prof; prints where its CPU goes
+  --keep-logs           keep the work directory (logs, mbsyncrc, profiles) even on success`;
+
+function parseOptions(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      messages: { type: 'string', default: '3000' },
+      big: { type: 'string', default: '3' },
+      rounds: { type: 'string', default: '2' },
+      'latency-messages': { type: 'string', default: '1000' },
+      'latency-rounds': { type: 'string', default: '1' },
+      rtt: { type: 'string', default: '20' },
+      'skip-latency': { type: 'boolean', default: false },
+      'noop-runs': { type: 'string', default: '3' },
+      concurrency: { type: 'string' },
+      cap: { type: 'string', default: '4' },
+      'redis-fsync': { type: 'string', default: 'everysec' },
+      seed: { type: 'string', default: '20240601' },
+      json: { type: 'string' },
+      'keep-logs': { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const int = (name, min) => {
+    const n = Number(values[name]);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number >= ${min}`);
+    return n;
+  };
+  if (!['everysec', 'always'].includes(values['redis-fsync'])) throw new Error('--redis-fsync must be everysec or always');
+  return {
+    messages: int('messages', 12),
+    big: int('big', 0),
+    rounds: int('rounds', 1),
+    latencyMessages: int('latency-messages', 12),
+    latencyRounds: int('latency-rounds', 1),
+    rttMs: int('rtt', 0),
+    skipLatency: values['skip-latency'],
+    noopRuns: int('noop-runs', 1),
+    concurrency: values.concurrency === undefined ? undefined : int('concurrency', 1),
+    cap: int('cap', 1),
+    redisFsync: values['redis-fsync'],
+    seed: int('seed', 0),
+    json: values.json,
+    keepLogs: values['keep-logs'],
+    profile: values.profile,
+  };
+}
+
+const t0 = Date.now();
+function progress(message) {
+  process.stderr.write(`[bench ${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${message}\n`);
+}
+
+/** Everything this process started, stopped in reverse order. */
+const cleanups = [];
+async function cleanup() {
+  while (cleanups.length > 0) {
+    const fn = cleanups.pop();
+    try {
+      await fn();
+    } catch (error) {
+      progress(`cleanup: ${error.message}`);
+    }
+  }
+}
+
+async function main() {
+  const opts = parseOptions(process.argv.slice(2));
+  if (!mbsyncAvailable()) throw new Error('/usr/bin/mbsync not found (Debian package isync)');
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailferry-bench-'));
+  let keepWork = opts.keepLogs;
+  progress(`work dir ${workDir}; peak RSS via ${rssMethod()}`);
+  if (!fs.existsSync(path.join(REPO_ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ missing: run `npm run build && npm run build:support` (or `npm run bench`)');
+
+  const dovecot = await startDovecot({ users: ['src', 'lat'] });
+  cleanups.push(() => dovecot.stop());
+  const redis = await startRedis({ appendfsync: opts.redisFsync });
+  cleanups.push(() => redis.destroy());
+  const redisClient = new Redis(redis.url, { maxRetriesPerRequest: 3, lazyConnect: true });
+  redisClient.on('error', () => {});
+  await redisClient.connect();
+  cleanups.push(() => redisClient.quit());
+  const password = dovecot.password;
+  const port = dovecot.imapPort;
+  const dovecotPid = findPids('-F', path.join(dovecot.dir, 'dovecot.conf'))[0];
+  /** CPU seconds so far of Dovecot (master + every imap/auth child), Redis, and this process (the proxy). */
+  const cpuNow = () => ({
+    dovecot: treeCpuSeconds(dovecotPid),
+    redis: treeCpuSeconds(redis.pid),
+    bench: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+  });
+  progress(`dovecot on 127.0.0.1:${port} (${dovecot.dir}), redis ${redis.url} (appendfsync ${opts.redisFsync})`);
+
+  let userSeq = 0;
+  const freshUser = async (prefix) => {
+    const name = `${prefix}${++userSeq}`;
+    await dovecot.addUser(name);
+    return name;
+  };
+
+  const results = {
+    options: opts,
+    environment: {
+      node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, rssMethod: rssMethod(),
+      mbsync: (await runMeasured('/usr/bin/mbsync', ['--version'], { logDir: workDir, label: 'mbsync-version' })).stdout.trim(),
+    },
+    scenarios: {},
+    noop: null,
+    targets: [],
+  };
+
+  // ---------------------------------------------------------------- local scenario
+  const corpus = benchCorpus({ seed: opts.seed, count: opts.messages, big: opts.big });
+  const stats = corpusStats(corpus);
+  progress(`corpus: ${stats.messages} messages in ${stats.folders} folders, ${(stats.bytes / MiB).toFixed(1)} MiB, largest ${(stats.largest / MiB).toFixed(1)} MiB; loading into "src"`);
+  let t = Date.now();
+  await loadMessages({ port, user: 'src', password }, corpus);
+  progress(`loaded in ${((Date.now() - t) / 1000).toFixed(1)} s; snapshotting the source`);
+  const srcRef = { port, user: 'src', password };
+  const srcSnapshot = await snapshotAccount(srcRef);
+  const startupS = await cliStartup(workDir);
+  progress(`mailferry CLI start-up alone (--help): ${startupS.toFixed(2)} s`);
+
+  const local = await runScenario({
+    name: 'local', opts, rounds: opts.rounds, corpus: stats, srcUser: 'src', srcSnapshot, freshUser, password,
+    imapPort: port, directPort: port, redisClient, redisUrl: redis.url, workDir, proxy: null, cpuNow,
+  });
+  results.scenarios.local = local;
+
+  // ---------------------------------------------------------------- no-op re-run
+  const last = local.runs.mailferry.at(-1);
+  if (last?.ok) {
+    const noops = [];
+    for (let i = 1; i <= opts.noopRuns; i++) {
+      const r = await runMailferry({
+        srcPort: port, dstPort: port, srcUser: 'src', dstUser: last.dstUser, password, redisUrl: redis.url,
+        workDir, label: `noop-${i}-mailferry`, concurrency: opts.concurrency,
+      });
+      const totals = summaryTotals(r.summary);
+      noops.push({ wallS: r.wallS, cpuS: r.cpuS, peakRssMB: r.peakRssMB, code: r.code, copied: totals.copied, alreadyThere: totals.alreadyThere, phases: r.phases });
+      progress(`no-op re-run ${i}: ${r.wallS.toFixed(2)} s, exit ${r.code}, copied ${totals.copied}, already there ${totals.alreadyThere}`);
+    }
+    results.noop = { runs: noops, wallS: median(noops.map((n) => n.wallS)), startupS };
+  } else {
+    progress('no-op re-run skipped: the last full mailferry run did not succeed');
+  }
+
+  // ---------------------------------------------------------------- optional CPU profile
+  if (opts.profile) {
+    await redisClient.flushall();
+    const dstUser = await freshUser('prof');
+    const profDir = path.join(workDir, 'cpu-profile');
+    progress(`profiling one local mailferry run -> ${dstUser} (not timed)`);
+    const r = await runMailferry({
+      srcPort: port, dstPort: port, srcUser: 'src', dstUser, password, redisUrl: redis.url, workDir, label: 'profile-mailferry',
+      concurrency: opts.concurrency, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`],
+    });
+    const files = fs.existsSync(profDir) ? fs.readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')) : [];
+    if (files.length) {
+      results.profile = { file: path.join(profDir, files[0]), wallS: r.wallS, ...summarizeProfile(path.join(profDir, files[0])) };
+      keepWork = true;
+    } else {
+      progress(`no profile written (exit ${r.code})`);
+    }
+  }
+
+  // ---------------------------------------------------------------- latency scenario
+  if (!opts.skipLatency) {
+    const latCorpus = benchCorpus({ seed: opts.seed + 1, count: opts.latencyMessages, big: 0 });
+    const latStats = corpusStats(latCorpus);
+    progress(`latency corpus: ${latStats.messages} messages, ${(latStats.bytes / MiB).toFixed(1)} MiB; loading into "lat"`);
+    await loadMessages({ port, user: 'lat', password }, latCorpus);
+    const latSnapshot = await snapshotAccount({ port, user: 'lat', password });
+    const proxy = await startLatencyProxy({ upstreamPort: port, rttMs: opts.rttMs });
+    cleanups.push(() => proxy.close());
+    progress(`latency proxy on 127.0.0.1:${proxy.port} (+${opts.rttMs} ms RTT)`);
+    const lat = await runScenario({
+      name: `rtt ${opts.rttMs}ms`, opts, rounds: opts.latencyRounds, corpus: latStats, srcUser: 'lat', srcSnapshot: latSnapshot,
+      freshUser, password, imapPort: proxy.port, directPort: port, redisClient, redisUrl: redis.url, workDir, proxy, cpuNow,
+    });
+    lat.timerSlackMs = proxy.timerSlackMs();
+    results.scenarios.latency = lat;
+  }
+
+  // ---------------------------------------------------------------- report
+  const ok = printReport(results, opts);
+  if (opts.json) {
+    fs.writeFileSync(opts.json, `${JSON.stringify(results, (k, v) => (v instanceof Map ? Object.fromEntries(v) : v), 2)}\n`);
+    progress(`results written to ${opts.json}`);
+  }
+  if (!ok) keepWork = true;
+  if (keepWork) progress(`logs kept in ${workDir}`);
+  else fs.rmSync(workDir, { recursive: true, force: true });
+}
+
+/**
+ * One scenario: `rounds` x (mailferry, mbsync, raw fetch), each copy into a fresh target
+ * user; copies are verified directly against Dovecot (not through the proxy).
+ */
+async function runScenario(s) {
+  const { opts, corpus, password } = s;
+  const tag = s.name.replace(/\W+/g, '-');
+  const runs = { mailferry: [], mbsync: [], raw: [] };
+  for (let round = 1; round <= s.rounds; round++) {
+    // (a) mailferry, clean Redis state
+    {
+      await s.redisClient.flushall();
+      const dstUser = await s.freshUser('mf');
+      s.proxy?.resetPeaks();
+      progress(`[${s.name} round ${round}] mailferry -> ${dstUser}`);
+      const r = await runMailferry({
+        srcPort: s.imapPort, dstPort: s.imapPort, srcUser: s.srcUser, dstUser, password, redisUrl: s.redisUrl,
+        workDir: s.workDir, label: `${tag}-r${round}-mailferry`, concurrency: opts.concurrency,
+      });
+      const totals = summaryTotals(r.summary);
+      const conn = s.proxy ? connectionPeaks(s.proxy, s.srcUser, dstUser) : null;
+      const exact = await verifyExact(s.srcSnapshot, { port: s.directPort, user: dstUser, password }, false);
+      const ok = r.code === 0 && totals.copied === corpus.messages;
+      runs.mailferry.push({ round, dstUser, ok, code: r.code, wallS: r.wallS, cpuS: r.cpuS, peakRssMB: r.peakRssMB, totals, phases: r.phases, connections: conn, exact, stderrFile: r.stderrFile });
+      progress(`[${s.name} round ${round}] mailferry: ${r.wallS.toFixed(2)} s, RSS ${fmt(r.peakRssMB, 0)} MiB, exit ${r.code}, copied ${totals.copied}/${corpus.messages}, byte-exact ${exact.byteExact ? 'yes' : 'NO'}${conn ? `, peak connections ${conn.overall} (src ${conn.source}, dst ${conn.target})` : ''}`);
+      if (!ok) progress(`mailferry stderr tail:\n${tail(r.stderrFile)}\nstdout: ${r.stdout.slice(0, 2000)}`);
+    }
+    // (b) mbsync
+    {
+      const dstUser = await s.freshUser('mb');
+      s.proxy?.resetPeaks();
+      progress(`[${s.name} round ${round}] mbsync -> ${dstUser}`);
+      const r = await runMbsync({ srcPort: s.imapPort, dstPort: s.imapPort, srcUser: s.srcUser, dstUser, password, workDir: s.workDir, label: `${tag}-r${round}-mbsync` });
+      const conn = s.proxy ? connectionPeaks(s.proxy, s.srcUser, dstUser) : null;
+      const exact = await verifyExact(s.srcSnapshot, { port: s.directPort, user: dstUser, password }, true);
+      const ok = r.code === 0;
+      runs.mbsync.push({ round, dstUser, ok, code: r.code, wallS: r.wallS, cpuS: r.cpuS, peakRssMB: r.peakRssMB, connections: conn, exact });
+      progress(`[${s.name} round ${round}] mbsync: ${r.wallS.toFixed(2)} s, RSS ${fmt(r.peakRssMB, 0)} MiB, exit ${r.code}, byte-exact ${exact.byteExact ? 'yes' : 'NO'} (${exact.note})`);
+      if (!ok) progress(`mbsync stderr tail:\n${tail(r.stderrFile)}`);
+    }
+    // (c) raw FETCH of every body, one connection
+    {
+      progress(`[${s.name} round ${round}] raw fetch`);
+      const r = await runMeasured(process.execPath, [path.join(REPO_ROOT, 'bench', 'raw-fetch.mjs'), '--port', String(s.imapPort), '--user', s.srcUser], {
+        logDir: s.workDir, label: `${tag}-r${round}-raw`, cwd: REPO_ROOT,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, MAILFERRY_SOURCE_PASSWORD: password },
+      });
+      let got = null;
+      try {
+        got = JSON.parse(r.stdout);
+      } catch {
+        // reported below
+      }
+      const ok = r.code === 0 && got?.messages === corpus.messages;
+      runs.raw.push({ round, ok, code: r.code, wallS: r.wallS, cpuS: r.cpuS, peakRssMB: r.peakRssMB, fetched: got });
+      progress(`[${s.name} round ${round}] raw fetch: ${r.wallS.toFixed(2)} s, RSS ${fmt(r.peakRssMB, 0)} MiB, ${got?.messages ?? '?'} messages`);
+      if (!ok) progress(`raw fetch stderr tail:\n${tail(r.stderrFile)}`);
+    }
+  }
+  const tools = {
+    mailferry: summarize('mailferry', runs.mailferry, corpus),
+    mbsync: summarize('mbsync', runs.mbsync, corpus),
+    raw: summarize('raw FETCH (1 conn)', runs.raw, corpus),
+  };
+  const ratios = {
+    'mailferry/mbsync': pairedRatio(runs.mailferry, runs.mbsync),
+    'mailferry/raw': pairedRatio(runs.mailferry, runs.raw),
+    'mbsync/raw': pairedRatio(runs.mbsync, runs.raw),
+  };
+  return { name: s.name, corpus: { messages: corpus.messages, bytes: corpus.bytes, folders: corpus.folders }, runs, tools, ratios };
+}
+
+function connectionPeaks(proxy, srcUser, dstUser) {
+  const { peak, peakByUser } = proxy.stats;
+  return { overall: peak, source: peakByUser.get(srcUser) ?? 0, target: peakByUser.get(dstUser) ?? 0 };
+}
+
+async function verifyExact(srcSnapshot, dstRef, tuidAware) {
+  if (!tuidAware) {
+    const cmp = compareSnapshots(srcSnapshot, await snapshotAccount(dstRef));
+    const note = cmp.byteExact
+      ? (cmp.metaMismatch ? `bytes identical; ${describeMeta(cmp)}` : 'bytes, flags and INTERNALDATE identical')
+      : cmp.problems.slice(0, 3).join('; ');
+    return { ...cmp, note };
+  }
+  const { snapshot: stripped, rawSnapshot, tuids } = await snapshotWithoutTuid(dstRef);
+  const raw = compareSnapshots(srcSnapshot, rawSnapshot);
+  const cmp2 = compareSnapshots(srcSnapshot, stripped);
+  let note;
+  if (raw.byteExact) note = 'bytes identical';
+  else if (cmp2.byteExact) note = `differs only by X-TUID (${tuids} messages, +${raw.sizeDelta} bytes)${cmp2.metaMismatch ? `; ${describeMeta(cmp2)}` : ''}`;
+  else note = `${cmp2.problems.slice(0, 3).join('; ')} (even ignoring X-TUID)`;
+  return { ...raw, note, tuids, exactIgnoringTuid: cmp2.byteExact, metaMismatchIgnoringTuid: cmp2.metaMismatch };
+}
+
+function printReport(results, opts) {
+  const out = [];
+  const scen = Object.values(results.scenarios);
+  out.push('');
+  out.push(`mailferry bench — ${results.environment.cpus} cores, node ${results.environment.node}, ${results.environment.mbsync}; peak RSS via ${results.environment.rssMethod}`);
+  for (const s of scen) {
+    out.push(`  ${s.name}: ${s.corpus.messages} messages, ${(s.corpus.bytes / MiB).toFixed(1)} MiB, ${s.corpus.folders} folders, ${s.runs.mailferry.length} round(s)${s.timerSlackMs ? `; proxy timer slack +${s.timerSlackMs.up.toFixed(1)}/+${s.timerSlackMs.down.toFixed(1)} ms per direction` : ''}`);
+  }
+  out.push('');
+  out.push(table([HEADER, ...scen.flatMap((s) => scenarioRows(s))]));
+  out.push('  wall s: median over rounds (spawn to exit); msgs/s, MiB/s: corpus / median wall; peak RSS: max over rounds;');
+  out.push('  x mbsync, x raw fetch: median over rounds of the wall-time ratio within the same round.');
+  out.push('');
+  for (const s of scen) {
+    for (const [tool, t] of Object.entries(s.tools)) {
+      if (t.exactNote) out.push(`  ${s.name} ${tool}: ${t.exactNote}`);
+    }
+    const walls = (k) => s.runs[k].map((r) => `${fmt(r.wallS)} (cpu ${fmt(r.cpuS)})`).join(', ');
+    out.push(`  ${s.name} wall s per round (own CPU s): mailferry ${walls('mailferry')}; mbsync ${walls('mbsync')}; raw ${walls('raw')}`);
+    for (const r of s.runs.mailferry) {
+      const p = r.phases;
+      if (!p) continue;
+      const done = p.folders.map((f) => f.doneS);
+      const slowest = p.folders.reduce((a, f) => (a && a.doneS >= f.doneS ? a : f), null);
+      out.push(`  ${s.name} mailferry round ${r.round} timeline (s from spawn): first log ${fmt(p.firstLogS)}, planned ${fmt(p.plannedS)}, folders done ${fmt(Math.min(...done))}..${fmt(Math.max(...done))} (last: ${slowest?.folder}, ${slowest?.copied} msgs), exit ${fmt(r.wallS)}${p.warnings.length ? `; ${p.warnings.length} warnings: ${p.warnings.slice(0, 3).join(' | ')}` : ''}`);
+    }
+    const conns = s.runs.mailferry.map((r) => r.connections).filter(Boolean);
+    if (conns.length) {
+      const mb = s.runs.mbsync.map((r) => r.connections).filter(Boolean);
+      out.push(`  ${s.name} peak simultaneous connections: mailferry ${conns.map((c) => `${c.overall} (source ${c.source}, target ${c.target})`).join(', ')} with --concurrency ${opts.concurrency ?? '4 (default)'}; mbsync ${mb.map((c) => `${c.overall} (source ${c.source}, target ${c.target})`).join(', ')}`);
+    }
+  }
+  if (results.noop) {
+    out.push(`  no-op re-run (same Redis state, nothing new): ${results.noop.runs.map((r) => `${fmt(r.wallS)} s`).join(', ')} (median ${fmt(results.noop.wallS)} s; CLI start-up alone, --help: ${fmt(results.noop.startupS)} s)`);
+    const p = results.noop.runs.at(-1)?.phases;
+    if (p) out.push(`  no-op timeline (s from spawn): first log ${fmt(p.firstLogS)}, planned ${fmt(p.plannedS)}, last folder done ${fmt(Math.max(...p.folders.map((f) => f.doneS)))}, exit ${fmt(results.noop.runs.at(-1).wallS)}`);
+  }
+  out.push('');
+
+  // Targets
+  const targets = [];
+  const add = (name, pass, detail) => targets.push({ name, pass, detail });
+  const local = results.scenarios.local;
+  const lf = local.tools.mailferry;
+  const lr = local.ratios['mailferry/mbsync'].median;
+  add('local: mailferry wall <= 0.8x mbsync', lr !== null && lr <= 0.8 && lf.failedRuns === 0, `${fmt(lr)}x (mailferry ${fmt(lf.wallS)} s, mbsync ${fmt(local.tools.mbsync.wallS)} s)`);
+  add('local: mailferry byte-exact', lf.byteExact === true, lf.exactNote);
+  add(`peak RSS < 150 MiB${opts.big > 0 ? ` (with ${opts.big} x 12 MiB messages)` : ' (NOTE: no big messages in this corpus)'}`, lf.peakRssMiB !== null && lf.peakRssMiB < 150 && opts.big > 0, `${fmt(lf.peakRssMiB, 0)} MiB`);
+  if (results.noop) add('no-op re-run < 1 s', results.noop.wallS < 1, `${fmt(results.noop.wallS)} s median`);
+  else add('no-op re-run < 1 s', false, 'not measured (full copy failed)');
+  const lat = results.scenarios.latency;
+  if (lat) {
+    const r = lat.ratios['mailferry/mbsync'].median;
+    add(`${lat.name}: mailferry wall <= 1.0x mbsync`, r !== null && r <= 1.0 && lat.tools.mailferry.failedRuns === 0, `${fmt(r)}x (mailferry ${fmt(lat.tools.mailferry.wallS)} s, mbsync ${fmt(lat.tools.mbsync.wallS)} s)`);
+    const peaks = lat.runs.mailferry.map((x) => x.connections).filter(Boolean);
+    const worst = Math.max(0, ...peaks.flatMap((c) => [c.source, c.target]));
+    add(`${lat.name}: <= ${opts.cap} connections per account`, worst <= opts.cap, `peak ${worst} per account (overall ${Math.max(0, ...peaks.map((c) => c.overall))})`);
+    add(`${lat.name}: mailferry byte-exact`, lat.tools.mailferry.byteExact === true, lat.tools.mailferry.exactNote);
+  }
+  for (const x of targets) out.push(`${x.pass ? 'PASS' : 'FAIL'}  ${x.name}: ${x.detail}`);
+  results.targets = targets;
+  const failed = targets.filter((x) => !x.pass).length;
+  out.push(failed ? `${failed} of ${targets.length} targets missed.` : `All ${targets.length} targets met.`);
+  process.stdout.write(`${out.join('\n')}\n`);
+  return failed === 0;
+}
+
+let exitCode = 0;
+const onSignal = (signal) => {
+  progress(`${signal}: stopping`);
+  cleanup().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+};
+process.once('SIGINT', onSignal);
+process.once('SIGTERM', onSignal);
+try {
+  await main();
+} catch (error) {
+  process.stderr.write(`bench broke: ${error?.stack ?? error}\n`);
+  exitCode = 1;
+} finally {
+  await cleanup();
+}
+process.exit(exitCode);
