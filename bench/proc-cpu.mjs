@@ -63,3 +63,16 @@ export function treeCpuSeconds(root) {
   }
   return ticks / TICK;
 }
+
+/** Busy CPU seconds of the whole machine so far (all cores; /proc/stat, excluding idle and iowait). */
+export function machineBusySeconds() {
+  try {
+    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0];
+    const v = line.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal [guest guest_nice: already in user/nice]
+    const busy = v[0] + v[1] + v[2] + v[5] + v[6] + (v[7] ?? 0);
+    return busy / TICK;
+  } catch {
+    return null;
+  }
+}

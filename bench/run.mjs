@@ -22,7 +22,7 @@ import { median, rssMethod, runMeasured, tail } from './measure.mjs';
 import { HEADER, MiB, fmt, pairedRatio, scenarioRows, summarize, table } from './report.mjs';
 import { compareSnapshots, describeMeta, snapshotWithoutTuid } from './verify.mjs';
 import { summarizeProfile } from './cpu-profile.mjs';
-import { findPids, treeCpuSeconds } from './proc-cpu.mjs';
+import { findPids, machineBusySeconds, treeCpuSeconds } from './proc-cpu.mjs';
 
 const USAGE = `usage: node bench/run.mjs [options]
   --messages N          messages in the local corpus (default 3000)
@@ -135,6 +135,7 @@ async function main() {
     dovecot: treeCpuSeconds(dovecotPid),
     redis: treeCpuSeconds(redis.pid),
     bench: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+    machine: machineBusySeconds(),
   });
   progress(`dovecot on 127.0.0.1:${port} (${dovecot.dir}), redis ${redis.url} (appendfsync ${opts.redisFsync})`);
 
@@ -179,12 +180,16 @@ async function main() {
   if (last?.ok) {
     const noops = [];
     for (let i = 1; i <= opts.noopRuns; i++) {
+      const before = cpuNow();
       const r = await runMailferry({
         srcPort: port, dstPort: port, srcUser: 'src', dstUser: last.dstUser, password, redisUrl: redis.url,
         workDir, label: `noop-${i}-mailferry`, concurrency: opts.concurrency,
       });
+      const after = cpuNow();
       const totals = summaryTotals(r.summary);
-      noops.push({ wallS: r.wallS, cpuS: r.cpuS, peakRssMB: r.peakRssMB, code: r.code, copied: totals.copied, alreadyThere: totals.alreadyThere, phases: r.phases });
+      const foreignCpuS = after.machine === null ? null
+        : Math.max(0, after.machine - before.machine - (r.cpuS ?? 0) - (after.dovecot - before.dovecot) - (after.redis - before.redis) - (after.bench - before.bench));
+      noops.push({ wallS: r.wallS, cpuS: r.cpuS, peakRssMB: r.peakRssMB, code: r.code, copied: totals.copied, alreadyThere: totals.alreadyThere, phases: r.phases, dovecotCpuS: after.dovecot - before.dovecot, foreignCpuS });
       progress(`no-op re-run ${i}: ${r.wallS.toFixed(2)} s, exit ${r.code}, copied ${totals.copied}, already there ${totals.alreadyThere}`);
     }
     results.noop = { runs: noops, wallS: median(noops.map((n) => n.wallS)), startupS };
@@ -248,45 +253,73 @@ async function runScenario(s) {
   const { opts, corpus, password } = s;
   const tag = s.name.replace(/\W+/g, '-');
   const runs = { mailferry: [], mbsync: [], raw: [] };
+  const direct = (user) => ({ port: s.directPort, user, password });
+
+  /** Runs `fn` with the proxy's counters reset; adds server CPU and the proxy's view. */
+  const observed = async (fn, users) => {
+    s.proxy?.resetPeaks();
+    const before = s.cpuNow();
+    const r = await fn();
+    const after = s.cpuNow();
+    const diff = (k) => (before[k] === null || after[k] === null ? null : after[k] - before[k]);
+    r.serverCpu = { dovecot: diff('dovecot'), redis: diff('redis'), benchProxy: s.proxy ? diff('bench') : null };
+    // CPU used during the run by processes that are not part of it (other jobs on the machine).
+    const ours = [r.cpuS, r.serverCpu.dovecot, r.serverCpu.redis, diff('bench')];
+    const machine = diff('machine');
+    r.foreignCpuS = machine === null || ours.some((x) => x === null) ? null : Math.max(0, machine - ours.reduce((a, b) => a + b, 0));
+    if (s.proxy) {
+      const { peak, peakByUser } = s.proxy.stats;
+      r.connections = { overall: peak, source: peakByUser.get(users.src) ?? 0, target: users.dst ? peakByUser.get(users.dst) ?? 0 : 0 };
+      r.protocol = s.proxy.windowSummary();
+    }
+    return r;
+  };
+
   for (let round = 1; round <= s.rounds; round++) {
+    const where = `[${s.name} round ${round}]`;
     // (a) mailferry, clean Redis state
     {
       await s.redisClient.flushall();
       const dstUser = await s.freshUser('mf');
-      s.proxy?.resetPeaks();
-      progress(`[${s.name} round ${round}] mailferry -> ${dstUser}`);
-      const r = await runMailferry({
+      progress(`${where} mailferry -> ${dstUser}`);
+      const r = await observed(() => runMailferry({
         srcPort: s.imapPort, dstPort: s.imapPort, srcUser: s.srcUser, dstUser, password, redisUrl: s.redisUrl,
         workDir: s.workDir, label: `${tag}-r${round}-mailferry`, concurrency: opts.concurrency,
-      });
+      }), { src: s.srcUser, dst: dstUser });
       const totals = summaryTotals(r.summary);
-      const conn = s.proxy ? connectionPeaks(s.proxy, s.srcUser, dstUser) : null;
-      const exact = await verifyExact(s.srcSnapshot, { port: s.directPort, user: dstUser, password }, false);
+      const exact = await verifyExact(s.srcSnapshot, direct(dstUser), false);
       const ok = r.code === 0 && totals.copied === corpus.messages;
-      runs.mailferry.push({ round, dstUser, ok, code: r.code, wallS: r.wallS, cpuS: r.cpuS, peakRssMB: r.peakRssMB, totals, phases: r.phases, connections: conn, exact, stderrFile: r.stderrFile });
-      progress(`[${s.name} round ${round}] mailferry: ${r.wallS.toFixed(2)} s, RSS ${fmt(r.peakRssMB, 0)} MiB, exit ${r.code}, copied ${totals.copied}/${corpus.messages}, byte-exact ${exact.byteExact ? 'yes' : 'NO'}${conn ? `, peak connections ${conn.overall} (src ${conn.source}, dst ${conn.target})` : ''}`);
+      runs.mailferry.push({
+        round, dstUser, ok, code: r.code, wallS: r.wallS, cpuS: r.cpuS, peakRssMB: r.peakRssMB, serverCpu: r.serverCpu, foreignCpuS: r.foreignCpuS,
+        totals, phases: r.phases, connections: r.connections ?? null, protocol: r.protocol ?? null, exact, stderrFile: r.stderrFile,
+      });
+      const conn = r.connections;
+      progress(`${where} mailferry: ${r.wallS.toFixed(2)} s, RSS ${fmt(r.peakRssMB, 0)} MiB, exit ${r.code}, copied ${totals.copied}/${corpus.messages}, byte-exact ${exact.byteExact ? 'yes' : 'NO'}${conn ? `, peak connections ${conn.overall} (src ${conn.source}, dst ${conn.target})` : ''}`);
       if (!ok) progress(`mailferry stderr tail:\n${tail(r.stderrFile)}\nstdout: ${r.stdout.slice(0, 2000)}`);
     }
     // (b) mbsync
     {
       const dstUser = await s.freshUser('mb');
-      s.proxy?.resetPeaks();
-      progress(`[${s.name} round ${round}] mbsync -> ${dstUser}`);
-      const r = await runMbsync({ srcPort: s.imapPort, dstPort: s.imapPort, srcUser: s.srcUser, dstUser, password, workDir: s.workDir, label: `${tag}-r${round}-mbsync` });
-      const conn = s.proxy ? connectionPeaks(s.proxy, s.srcUser, dstUser) : null;
-      const exact = await verifyExact(s.srcSnapshot, { port: s.directPort, user: dstUser, password }, true);
+      progress(`${where} mbsync -> ${dstUser}`);
+      const r = await observed(() => runMbsync({
+        srcPort: s.imapPort, dstPort: s.imapPort, srcUser: s.srcUser, dstUser, password, workDir: s.workDir, label: `${tag}-r${round}-mbsync`,
+      }), { src: s.srcUser, dst: dstUser });
+      const exact = await verifyExact(s.srcSnapshot, direct(dstUser), true);
       const ok = r.code === 0;
-      runs.mbsync.push({ round, dstUser, ok, code: r.code, wallS: r.wallS, cpuS: r.cpuS, peakRssMB: r.peakRssMB, connections: conn, exact });
-      progress(`[${s.name} round ${round}] mbsync: ${r.wallS.toFixed(2)} s, RSS ${fmt(r.peakRssMB, 0)} MiB, exit ${r.code}, byte-exact ${exact.byteExact ? 'yes' : 'NO'} (${exact.note})`);
+      runs.mbsync.push({
+        round, dstUser, ok, code: r.code, wallS: r.wallS, cpuS: r.cpuS, peakRssMB: r.peakRssMB, serverCpu: r.serverCpu, foreignCpuS: r.foreignCpuS,
+        connections: r.connections ?? null, protocol: r.protocol ?? null, exact,
+      });
+      progress(`${where} mbsync: ${r.wallS.toFixed(2)} s, RSS ${fmt(r.peakRssMB, 0)} MiB, exit ${r.code}, byte-exact ${exact.byteExact ? 'yes' : 'NO'} (${exact.note})`);
       if (!ok) progress(`mbsync stderr tail:\n${tail(r.stderrFile)}`);
     }
     // (c) raw FETCH of every body, one connection
     {
-      progress(`[${s.name} round ${round}] raw fetch`);
-      const r = await runMeasured(process.execPath, [path.join(REPO_ROOT, 'bench', 'raw-fetch.mjs'), '--port', String(s.imapPort), '--user', s.srcUser], {
+      progress(`${where} raw fetch`);
+      const r = await observed(() => runMeasured(process.execPath, [path.join(REPO_ROOT, 'bench', 'raw-fetch.mjs'), '--port', String(s.imapPort), '--user', s.srcUser], {
         logDir: s.workDir, label: `${tag}-r${round}-raw`, cwd: REPO_ROOT,
         env: { PATH: process.env.PATH, HOME: process.env.HOME, MAILFERRY_SOURCE_PASSWORD: password },
-      });
+      }), { src: s.srcUser });
       let got = null;
       try {
         got = JSON.parse(r.stdout);
@@ -294,8 +327,11 @@ async function runScenario(s) {
         // reported below
       }
       const ok = r.code === 0 && got?.messages === corpus.messages;
-      runs.raw.push({ round, ok, code: r.code, wallS: r.wallS, cpuS: r.cpuS, peakRssMB: r.peakRssMB, fetched: got });
-      progress(`[${s.name} round ${round}] raw fetch: ${r.wallS.toFixed(2)} s, RSS ${fmt(r.peakRssMB, 0)} MiB, ${got?.messages ?? '?'} messages`);
+      runs.raw.push({
+        round, ok, code: r.code, wallS: r.wallS, cpuS: r.cpuS, peakRssMB: r.peakRssMB, serverCpu: r.serverCpu, foreignCpuS: r.foreignCpuS,
+        connections: r.connections ?? null, protocol: r.protocol ?? null, fetched: got,
+      });
+      progress(`${where} raw fetch: ${r.wallS.toFixed(2)} s, RSS ${fmt(r.peakRssMB, 0)} MiB, ${got?.messages ?? '?'} messages`);
       if (!ok) progress(`raw fetch stderr tail:\n${tail(r.stderrFile)}`);
     }
   }
@@ -310,11 +346,6 @@ async function runScenario(s) {
     'mbsync/raw': pairedRatio(runs.mbsync, runs.raw),
   };
   return { name: s.name, corpus: { messages: corpus.messages, bytes: corpus.bytes, folders: corpus.folders }, runs, tools, ratios };
-}
-
-function connectionPeaks(proxy, srcUser, dstUser) {
-  const { peak, peakByUser } = proxy.stats;
-  return { overall: peak, source: peakByUser.get(srcUser) ?? 0, target: peakByUser.get(dstUser) ?? 0 };
 }
 
 async function verifyExact(srcSnapshot, dstRef, tuidAware) {
@@ -354,6 +385,16 @@ function printReport(results, opts) {
     }
     const walls = (k) => s.runs[k].map((r) => `${fmt(r.wallS)} (cpu ${fmt(r.cpuS)})`).join(', ');
     out.push(`  ${s.name} wall s per round (own CPU s): mailferry ${walls('mailferry')}; mbsync ${walls('mbsync')}; raw ${walls('raw')}`);
+    const server = (k) => s.runs[k].map((r) => `${fmt(r.serverCpu?.dovecot)}/${fmt(r.serverCpu?.redis)}`).join(', ');
+    out.push(`  ${s.name} server CPU s per run (dovecot/redis): mailferry ${server('mailferry')}; mbsync ${server('mbsync')}; raw ${server('raw')}`);
+    const foreign = (k) => s.runs[k].map((r) => fmt(r.foreignCpuS)).join(', ');
+    out.push(`  ${s.name} CPU s used by unrelated processes during each run (noise; 0 is ideal): mailferry ${foreign('mailferry')}; mbsync ${foreign('mbsync')}; raw ${foreign('raw')}`);
+    for (const k of ['mailferry', 'mbsync', 'raw']) {
+      const pr = s.runs[k].at(-1)?.protocol;
+      if (!pr) continue;
+      const verbs = Object.entries(pr.verbs).map(([v, n]) => `${v} ${n}`).join(', ');
+      out.push(`  ${s.name} ${k} on the wire: ${pr.connections} connections, ${pr.turns} client turns (waits for the server; max ${pr.maxTurnsOneConnection} on one connection); ${verbs}`);
+    }
     for (const r of s.runs.mailferry) {
       const p = r.phases;
       if (!p) continue;
@@ -368,9 +409,16 @@ function printReport(results, opts) {
     }
   }
   if (results.noop) {
-    out.push(`  no-op re-run (same Redis state, nothing new): ${results.noop.runs.map((r) => `${fmt(r.wallS)} s`).join(', ')} (median ${fmt(results.noop.wallS)} s; CLI start-up alone, --help: ${fmt(results.noop.startupS)} s)`);
+    out.push(`  no-op re-run (same Redis state, nothing new): ${results.noop.runs.map((r) => `${fmt(r.wallS)} s (cpu ${fmt(r.cpuS)}, dovecot ${fmt(r.dovecotCpuS)}, unrelated ${fmt(r.foreignCpuS)})`).join(', ')} (median ${fmt(results.noop.wallS)} s; CLI start-up alone, --help: ${fmt(results.noop.startupS)} s)`);
     const p = results.noop.runs.at(-1)?.phases;
     if (p) out.push(`  no-op timeline (s from spawn): first log ${fmt(p.firstLogS)}, planned ${fmt(p.plannedS)}, last folder done ${fmt(Math.max(...p.folders.map((f) => f.doneS)))}, exit ${fmt(results.noop.runs.at(-1).wallS)}`);
+  }
+  if (results.profile) {
+    const pf = results.profile;
+    const ms = (x) => `${(x / 1000).toFixed(2)} s`;
+    out.push(`  mailferry CPU profile (extra local run, ${fmt(pf.wallS)} s wall; main thread busy ${ms(pf.busyMs)}, idle ${ms(pf.idleMs)}; ${pf.file})`);
+    out.push(`    by package: ${pf.byGroup.map(([g, t]) => `${g} ${ms(t)}`).join(', ')}`);
+    for (const [fn, t] of pf.byFunction) out.push(`    ${ms(t).padStart(7)}  ${fn}`);
   }
   out.push('');
 

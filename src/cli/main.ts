@@ -57,7 +57,9 @@ redisOptions(program.command('migrate')
 Examples:
   MAILFERRY_SOURCE_PASSWORD=... MAILFERRY_TARGET_PASSWORD=... \\
     mailferry migrate --source imaps://alice@old.example.com --target imaps://alice@new.example.com
-  mailferry migrate --config mailferry.yaml --pair alice --exclude 'Junk' --exclude 'Trash/**'`))
+  mailferry migrate --source imaps://alice@old.example.com --target imaps://alice@new.example.com \\
+    --exclude Junk --exclude 'Trash/**'
+  mailferry migrate --config mailferry.yaml --pair alice`))
   .action(async (options) => finish(await migrate(options)));
 
 redisOptions(program.command('worker')

@@ -1,4 +1,5 @@
 /** The end-of-run summary: a per-folder table, the quarantined messages, and the exit code. */
+import stringWidth from 'string-width';
 import type { FolderResult, RunRecord } from '../state/index.js';
 import { EXIT } from './exit-codes.js';
 
@@ -48,7 +49,12 @@ function verdict(outcome: RunOutcome): string {
   return `Incomplete: ${parts.join(', ') || outcome.run.error || 'the run did not complete'}. Re-run to retry.`;
 }
 
+/** Aligns columns by display width, so CJK and emoji folder names line up in a terminal. */
 function table(rows: readonly string[][]): string[] {
-  const widths = rows[0]?.map((_, col) => Math.max(...rows.map((row) => [...(row[col] ?? '')].length))) ?? [];
-  return rows.map((row) => row.map((cell, col) => (col === 0 || col === row.length - 1 ? cell.padEnd(widths[col] ?? 0) : cell.padStart(widths[col] ?? 0))).join('  ').trimEnd());
+  const widths = rows[0]?.map((_, col) => Math.max(...rows.map((row) => stringWidth(row[col] ?? '')))) ?? [];
+  const pad = (cell: string, width: number, left: boolean) => {
+    const fill = ' '.repeat(Math.max(0, width - stringWidth(cell)));
+    return left ? cell + fill : fill + cell;
+  };
+  return rows.map((row) => row.map((cell, col) => pad(cell, widths[col] ?? 0, col === 0 || col === row.length - 1)).join('  ').trimEnd());
 }

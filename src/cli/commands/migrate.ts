@@ -45,6 +45,9 @@ interface Plan {
 export function planMigration(options: MigrateOptions): Plan {
   if (options.config) {
     if (options.source || options.target) throw new ConfigError('use either --config or --source/--target, not both');
+    if (options.include.length > 0 || options.exclude.length > 0 || !options.specialUse || options.pageSize !== undefined) {
+      throw new ConfigError('with --config, set folder rules and the page size in the file (pairs.NAME.folders, options.pageSize), not on the command line');
+    }
     const config = loadConfigFile(options.config);
     const names = options.pair ? [options.pair] : [...config.pairs.keys()];
     const specs = names.map((name) => {
