@@ -22,7 +22,7 @@ function cleanEnv(extra) {
 /**
  * @param {{ srcPort: number, dstPort: number, srcUser: string, dstUser: string, password: string,
  *   redisUrl: string, workDir: string, label: string, concurrency?: number, pageSize?: number, logLevel?: string,
- *   nodeArgs?: string[] }} o
+ *   nodeArgs?: string[], env?: Record<string,string> }} o
  */
 export async function runMailferry(o) {
   const args = [
@@ -39,6 +39,7 @@ export async function runMailferry(o) {
     MAILFERRY_SOURCE_PASSWORD: o.password,
     MAILFERRY_TARGET_PASSWORD: o.password,
     MAILFERRY_LOG_LEVEL: o.logLevel ?? 'info',
+    ...(o.env ?? {}),
   });
   const started = Date.now();
   const result = await runMeasured(process.execPath, args, { logDir: o.workDir, label: o.label, cwd: REPO_ROOT, env });

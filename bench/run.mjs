@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import { startDovecot } from '../.build/test/support/dovecot.js';
 import { loadMessages, snapshotAccount } from '../.build/test/support/imap-account.js';
@@ -202,14 +203,23 @@ async function main() {
     await redisClient.flushall();
     const dstUser = await freshUser('prof');
     const profDir = path.join(workDir, 'cpu-profile');
+    fs.mkdirSync(profDir, { recursive: true });
     progress(`profiling one local mailferry run -> ${dstUser} (not timed)`);
     const r = await runMailferry({
       srcPort: port, dstPort: port, srcUser: 'src', dstUser, password, redisUrl: redis.url, workDir, label: 'profile-mailferry',
-      concurrency: opts.concurrency, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`],
+      concurrency: opts.concurrency,
+      nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--import', pathToFileURL(path.join(REPO_ROOT, 'bench', 'trace-hooks.mjs')).href],
+      env: { MAILFERRY_BENCH_TRACE: path.join(profDir, 'trace.json') },
     });
+    let trace = null;
+    try {
+      trace = JSON.parse(fs.readFileSync(path.join(profDir, 'trace.json'), 'utf8'));
+    } catch {
+      progress('no trace written');
+    }
     const files = fs.existsSync(profDir) ? fs.readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')) : [];
     if (files.length) {
-      results.profile = { file: path.join(profDir, files[0]), wallS: r.wallS, ...summarizeProfile(path.join(profDir, files[0])) };
+      results.profile = { file: path.join(profDir, files[0]), wallS: r.wallS, phases: r.phases, trace, ...summarizeProfile(path.join(profDir, files[0])) };
       keepWork = true;
     } else {
       progress(`no profile written (exit ${r.code})`);
@@ -419,6 +429,12 @@ function printReport(results, opts) {
     out.push(`  mailferry CPU profile (extra local run, ${fmt(pf.wallS)} s wall; main thread busy ${ms(pf.busyMs)}, idle ${ms(pf.idleMs)}; ${pf.file})`);
     out.push(`    by package: ${pf.byGroup.map(([g, t]) => `${g} ${ms(t)}`).join(', ')}`);
     for (const [fn, t] of pf.byFunction) out.push(`    ${ms(t).padStart(7)}  ${fn}`);
+    if (pf.trace) {
+      out.push(`  mailferry waiting time by operation in that run (summed over concurrent folder jobs; imapflow calls pending during ${ms(pf.trace.imapBusyMs)} of ${ms(pf.trace.wallMs)}):`);
+      for (const [op, v] of Object.entries(pf.trace.ops).slice(0, 14)) {
+        out.push(`    ${ms(v.totalMs).padStart(8)}  ${op.padEnd(24)} x${String(v.count).padEnd(6)} avg ${v.avgMs} ms, max ${v.maxMs} ms`);
+      }
+    }
   }
   out.push('');
 

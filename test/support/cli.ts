@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,22 +30,37 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<RunRes
   return runNodeScript(path.join(repoRoot, 'bin', 'mailferry.js'), args, options);
 }
 
+/** A running child: its process (to signal it) and its eventual result. */
+export interface StartedCli {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly result: Promise<RunResult>;
+}
+
+/** Like {@link runCli}, but returns at once so a test can signal the child while it works. */
+export function startCli(args: string[], options: RunOptions = {}): StartedCli {
+  return startNodeScript(path.join(repoRoot, 'bin', 'mailferry.js'), args, options);
+}
+
 /**
  * Run a Node script as a child with only PATH, HOME and `options.env` in its environment,
  * so the developer's MAILFERRY_* (or REDIS_URL, NODE_OPTIONS, ...) cannot change a result.
  */
 export function runNodeScript(script: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
+  return startNodeScript(script, args, options).result;
+}
+
+function startNodeScript(script: string, args: string[], options: RunOptions): StartedCli {
   const env: Record<string, string> = {
     PATH: process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin',
     HOME: process.env['HOME'] ?? os.homedir(),
     ...options.env,
   };
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], {
-      cwd: options.cwd ?? repoRoot,
-      env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+  const child = spawn(process.execPath, [script, ...args], {
+    cwd: options.cwd ?? repoRoot,
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const result = new Promise<RunResult>((resolve, reject) => {
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -64,4 +79,5 @@ export function runNodeScript(script: string, args: string[], options: RunOption
       resolve({ code, signal, stdout, stderr });
     });
   });
+  return { child, result };
 }

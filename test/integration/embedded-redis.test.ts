@@ -1,0 +1,113 @@
+/**
+ * The embedded default: no Redis given, mailferry starts a private redis-server under
+ * the state directory, reuses it on the next run, and starts it again (from its AOF)
+ * after it was killed. Secrets never reach its files or the logs.
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { buildCorpus } from '../support/corpus.js';
+import { startDovecot, type DovecotServer } from '../support/dovecot.js';
+import { loadMessages, snapshotAccount, type AccountRef } from '../support/imap-account.js';
+import { makeTempDir, removeTempDir } from '../support/temp-dir.js';
+import { migrate, total } from './migrate-cli.js';
+
+let dovecot: DovecotServer;
+let stateDir: string;
+const corpus = buildCorpus({ seed: 3, count: 20 });
+
+function account(user: string): AccountRef {
+  return { port: dovecot.imapPort, user, password: dovecot.password };
+}
+
+function redisPid(): number {
+  return Number(readFileSync(join(stateDir, 'redis', 'redis.pid'), 'utf8').trim());
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Every file under `dir`, recursively. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : statSync(path).isFile() ? [path] : [];
+  });
+}
+
+beforeAll(async () => {
+  dovecot = await startDovecot({ users: ['src', 'dst'] });
+  await loadMessages(account('src'), corpus);
+  stateDir = await makeTempDir('state');
+});
+
+afterAll(async () => {
+  // The embedded redis-server outlives each run by design; this test started it, so it ends it.
+  try {
+    const pid = redisPid();
+    if (alive(pid)) process.kill(pid, 'SIGTERM');
+  } catch {
+    // never started
+  }
+  await dovecot?.stop();
+  if (stateDir) await removeTempDir(stateDir);
+});
+
+describe('the embedded Redis', () => {
+  const args = () => ['--state-dir', stateDir];
+
+  it('is started under the state directory when no Redis is given, and reused by the next run', async () => {
+    const first = await migrate(dovecot, 'src', 'dst', { args: args() });
+    expect(first.code, first.stderr).toBe(0);
+    expect(total(first, 'copied')).toBe(corpus.length);
+    const pid = redisPid();
+    expect(alive(pid)).toBe(true);
+
+    const second = await migrate(dovecot, 'src', 'dst', { args: args() });
+    expect(second.code, second.stderr).toBe(0);
+    expect(total(second, 'copied')).toBe(0);
+    expect(redisPid()).toBe(pid);
+  });
+
+  it('is started again from its AOF after it was killed, and the state survived', async () => {
+    const pid = redisPid();
+    process.kill(pid, 'SIGKILL');
+    while (alive(pid)) await new Promise((resolve) => setTimeout(resolve, 20));
+
+    const run = await migrate(dovecot, 'src', 'dst', { args: args() });
+    expect(run.code, run.stderr).toBe(0);
+    expect(redisPid()).not.toBe(pid);
+    // The checkpoints came back from the AOF: nothing copied, nothing had to be re-matched.
+    expect(total(run, 'copied')).toBe(0);
+    expect(total(run, 'alreadyThere')).toBe(0);
+    expect(await snapshotAccount(account('dst'))).toEqual(await snapshotAccount(account('src')));
+  });
+
+  it('holds no password in its files, and no log line shows one', async () => {
+    const run = await migrate(dovecot, 'src', 'dst', { args: args() });
+    expect(run.code).toBe(0);
+    const files = filesUnder(join(stateDir, 'redis'));
+    expect(files.some((file) => file.includes('appendonly'))).toBe(true);
+    for (const file of files.filter((f) => !f.endsWith('.sock'))) {
+      expect(readFileSync(file).includes(dovecot.password), file).toBe(false);
+    }
+    expect(run.stdout + run.stderr).not.toContain(dovecot.password);
+  });
+
+  it('`mailferry status` reports the runs from it', async () => {
+    const run = await runCli(['status', '--json', '--state-dir', stateDir], { timeoutMs: 20_000 });
+    expect(run.code, run.stderr).toBe(0);
+    const status = JSON.parse(run.stdout) as { runs: Array<{ state: string; copied: number; messages: { done: number; total: number } }> };
+    expect(status.runs.length).toBeGreaterThanOrEqual(4);
+    expect(status.runs.every((r) => r.state === 'completed')).toBe(true);
+    expect(status.runs.at(-1)?.copied).toBe(corpus.length);
+    expect(status.runs.at(-1)?.messages).toEqual({ done: corpus.length, total: corpus.length });
+  });
+});
