@@ -1,7 +1,8 @@
 /** The plan job: map folders, create them on the target, then fan out one job per folder. */
 import { FlowProducer, type Job } from 'bullmq';
 import { folderId } from '../state/index.js';
-import { planRun } from './plan-run.js';
+import type { RunSpec } from '../config/index.js';
+import { planRun, type RunPlan } from './plan-run.js';
 import {
   DEFAULT_JOB_OPTIONS, JOB_FINISH, JOB_FOLDER, jobIdOf, queueNameOf,
   type FinishJobData, type FolderJobData, type PlanJobData,
@@ -14,12 +15,8 @@ export async function processPlan(ctx: WorkerContext, flows: FlowProducer, job: 
   if (!found) return;
   const { run, spec } = found;
   const log = ctx.log.child({ runId: run.runId, pair: run.pairName });
-  const source = ctx.connectors.source(spec.source);
-  const target = ctx.connectors.target(spec.target);
   try {
-    await source.connect();
-    await target.connect();
-    const plan = await planRun(source, target, spec.rules);
+    const plan = await planWithConnections(ctx, spec);
     log.info({ folders: plan.folders.length, excluded: plan.excluded.length }, 'run planned');
     const queueName = queueNameOf(run.pairId);
     const children = plan.folders.map((folder) => ({
@@ -40,8 +37,18 @@ export async function processPlan(ctx: WorkerContext, flows: FlowProducer, job: 
       log.error({ err: error }, 'run failed while planning');
       await ctx.runs.finish(run.runId, 'failed', (error as Error).message);
     }
-    // Awaited, not returned: a returned promise would reject while `finally` still runs, unhandled.
     await rethrowForQueue(error, job, token);
+  }
+}
+
+/** Plans with connections of its own, closed before any folder job can start (connection budget). */
+async function planWithConnections(ctx: WorkerContext, spec: RunSpec): Promise<RunPlan> {
+  const source = ctx.connectors.source(spec.source);
+  const target = ctx.connectors.target(spec.target);
+  try {
+    await source.connect();
+    await target.connect();
+    return await planRun(source, target, spec.rules);
   } finally {
     await Promise.allSettled([source.close(), target.close()]);
   }
