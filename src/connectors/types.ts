@@ -68,6 +68,8 @@ export interface SourceCapabilities {
 export interface TargetCapabilities {
   /** The server reports the new UID of an append (UIDPLUS APPENDUID, RFC 4315). */
   readonly appendReturnsId: boolean;
+  /** `appendBatch` is available: many messages, one round trip, all or nothing (MULTIAPPEND, RFC 3502). */
+  readonly batchAppend: boolean;
   /** Largest message the server accepts (APPENDLIMIT, RFC 7889), when it says. */
   readonly maxMessageBytes?: number;
 }
@@ -84,6 +86,13 @@ export interface FlagPolicy {
   readonly permanent: readonly string[];
   /** PERMANENTFLAGS contains `\*`: new keywords may be created. */
   readonly newKeywords: boolean;
+}
+
+/** One message of an `appendBatch`. */
+export interface AppendItem {
+  readonly raw: Buffer;
+  readonly flags: readonly string[];
+  readonly internalDate: Date;
 }
 
 export interface AppendResult {
@@ -120,6 +129,12 @@ export interface TargetConnector {
   flagPolicy(path: string): Promise<FlagPolicy>;
   /** Appends one message. A refusal of this message alone throws a `ConnectorError` with scope 'message'. */
   append(path: string, raw: Buffer, flags: readonly string[], internalDate: Date): Promise<AppendResult>;
+  /**
+   * Appends several messages atomically (only when `capabilities.batchAppend`): all are
+   * stored or none. A refusal throws a `ConnectorError` with scope 'message'; nothing of
+   * the batch was stored then, and the caller may append the messages one by one.
+   */
+  appendBatch?(path: string, items: readonly AppendItem[]): Promise<AppendResult[]>;
   /** Metadata of messages with UID >= fromUid (the recovery window). */
   listWindow(path: string, fromUid: number, options?: ListOptions): Promise<MessageMeta[]>;
   /** Exact bytes of target messages, to confirm a candidate match by hash. */

@@ -9,14 +9,13 @@
  * "Identity, checkpoints and exactly-once effects").
  */
 import type { Logger } from 'pino';
-import { isConnectorError } from '../connectors/connector-error.js';
-import type { FlagPolicy, FolderStatus, RawMessage, SourceConnector, TargetConnector } from '../connectors/types.js';
-import { mapFlags } from '../mapping/index.js';
+import type { FlagPolicy, FolderStatus, SourceConnector, TargetConnector } from '../connectors/types.js';
 import type { AppendIntent, FolderCheckpoint, FolderResult, FolderState, Lease, QuarantineRecord } from '../state/index.js';
+import { appendMessages } from './append-messages.js';
 import { crashPoint } from './crash-points.js';
-import { sha256 } from './digest.js';
 import { InterruptedError } from './interrupted-error.js';
-import { batchByBytes, chunk } from './pages.js';
+import { chunk } from './pages.js';
+import { readAhead, sourceBatches, type SourceBatch } from './source-batches.js';
 import { TargetWindow } from './target-window.js';
 
 export interface CopyFolderInput {
@@ -28,7 +27,7 @@ export interface CopyFolderInput {
   readonly targetPath: string;
   /** Messages per checkpoint. */
   readonly pageSize: number;
-  /** Bytes of message bodies held in memory at once. */
+  /** Bytes of message bodies fetched at once. */
   readonly batchBytes: number;
   readonly signal: AbortSignal;
   readonly log: Logger;
@@ -43,6 +42,14 @@ interface Tally {
   quarantined: number;
   vanished: number;
   bytes: number;
+}
+
+/** What the page in progress has done so far, committed when its last batch is stored. */
+interface PageWork {
+  copied: Array<readonly [number, number]>;
+  quarantined: QuarantineRecord[];
+  targetUidNext: number;
+  uidUnknown: boolean;
 }
 
 export async function copyFolder(input: CopyFolderInput): Promise<FolderResult> {
@@ -62,13 +69,12 @@ export async function copyFolder(input: CopyFolderInput): Promise<FolderResult> 
 
   // Nothing new since the folder was last complete: one STATUS per side, no listing.
   if (checkpoint && checkpoint.sourceUidNext === srcStatus.uidNext && intents.length === 0 && quarantine.length === 0) {
-    return result(input, 'done', tally, []);
+    return result(input, tally, []);
   }
 
   const window = await openWindow(target, targetPath, checkpoint, intents, tgtStatus);
   if (window.size > 0) log.info({ window: window.size }, 'checking target window for copies made before an interruption');
-  const lastUid = checkpoint?.lastUid ?? 0;
-  const uids = [...quarantine.map((q) => q.srcUid), ...(await source.listUids(sourcePath, lastUid))];
+  const uids = [...quarantine.map((q) => q.srcUid), ...(await source.listUids(sourcePath, checkpoint?.lastUid ?? 0))];
   tally.selected = uids.length;
   await input.onProgress?.(0, uids.length);
   const policy = await target.flagPolicy(targetPath);
@@ -78,20 +84,41 @@ export async function copyFolder(input: CopyFolderInput): Promise<FolderResult> 
     targetUidValidity: tgtStatus.uidValidity, targetUidNext: window.size > 0 ? 1 : tgtStatus.uidNext,
   };
   const pages = chunk(uids, input.pageSize);
+  const wasQuarantined = new Set(quarantine.map((q) => q.srcUid));
+  let work: PageWork = newPageWork(cursor);
+  let pagesDone = 0;
   let done = 0;
-  for (const [index, page] of pages.entries()) {
-    if (input.signal.aborted) throw new InterruptedError();
-    const isLast = index === pages.length - 1;
-    cursor = await copyPage({ input, page, policy, window, cursor, tally, quarantine, isLast, finalUidNext: srcStatus.uidNext, windowEnd: tgtStatus.uidNext });
-    done += page.length;
+
+  for await (const batch of readAhead(sourceBatches(source, sourcePath, pages, input.batchBytes))) {
+    if (batch.firstOfPage && input.signal.aborted) throw new InterruptedError();
+    await storeBatch({ input, batch, policy, window, cursor, tally, work });
+    if (!batch.lastOfPage) continue;
+
+    pagesDone += 1;
+    const isLast = pagesDone === pages.length;
+    tally.vanished += batch.vanished;
+    const targetUidNext = await knownTargetUidNext(target, targetPath, work);
+    cursor = {
+      ...cursor,
+      lastUid: Math.max(cursor.lastUid, ...batch.page),
+      // Only a complete folder may take the "nothing new" fast path on the next run.
+      sourceUidNext: isLast ? srcStatus.uidNext : cursor.sourceUidNext,
+      // Once the folder is complete, every copy of ours in the window has been claimed.
+      targetUidNext: isLast ? Math.max(targetUidNext, tgtStatus.uidNext) : targetUidNext,
+    };
+    const released = work.copied.map(([src]) => src).filter((uid) => wasQuarantined.has(uid));
+    await state.commitPage(lease, { checkpoint: cursor, copied: work.copied, clearIntents: [...batch.page], quarantined: work.quarantined, released });
+    crashPoint('after-commit');
+    work = newPageWork(cursor);
+    done += batch.page.length;
     await input.onProgress?.(done, uids.length);
   }
   if (pages.length === 0) {
-    // Listing found nothing new (e.g. only expunged UIDs): record the folder as complete.
+    // Nothing new listed (e.g. only expunged UIDs): record the folder as complete.
     await state.commitPage(lease, { checkpoint: { ...cursor, sourceUidNext: srcStatus.uidNext }, copied: [], clearIntents: intents.map((i) => i.srcUid), quarantined: [], released: [] });
   }
-  const stillQuarantined = await state.quarantine();
-  return result(input, 'done', tally, stillQuarantined.filter((q) => q.uidValidity === srcStatus.uidValidity));
+  const stillQuarantined = (await state.quarantine()).filter((q) => q.uidValidity === srcStatus.uidValidity);
+  return result(input, tally, stillQuarantined);
 }
 
 function checkpointStillValid(c: FolderCheckpoint, src: FolderStatus, tgt: FolderStatus, targetPath: string): boolean {
@@ -100,101 +127,63 @@ function checkpointStillValid(c: FolderCheckpoint, src: FolderStatus, tgt: Folde
 
 /** Without a checkpoint the whole target folder may hold copies (lost state, pre-filled target). */
 async function openWindow(target: TargetConnector, path: string, checkpoint: FolderCheckpoint | null, intents: readonly AppendIntent[], tgtStatus: FolderStatus): Promise<TargetWindow> {
-  const from = checkpoint
-    ? Math.min(checkpoint.targetUidNext, ...intents.map((i) => i.targetUidNextBefore))
-    : 1;
+  const from = checkpoint ? Math.min(checkpoint.targetUidNext, ...intents.map((i) => i.targetUidNextBefore)) : 1;
   if (tgtStatus.messages === 0 || from >= tgtStatus.uidNext) return TargetWindow.empty(target, path);
   return TargetWindow.load(target, path, from);
 }
 
-interface PageInput {
+function newPageWork(cursor: FolderCheckpoint): PageWork {
+  return { copied: [], quarantined: [], targetUidNext: cursor.targetUidNext, uidUnknown: false };
+}
+
+/** The target's UIDNEXT after this page: from APPENDUID, or asked when the server did not say. */
+async function knownTargetUidNext(target: TargetConnector, path: string, work: PageWork): Promise<number> {
+  return work.uidUnknown ? Math.max(work.targetUidNext, (await target.status(path)).uidNext) : work.targetUidNext;
+}
+
+interface BatchInput {
   readonly input: CopyFolderInput;
-  readonly page: readonly number[];
+  readonly batch: SourceBatch;
   readonly policy: FlagPolicy;
   readonly window: TargetWindow;
   readonly cursor: FolderCheckpoint;
   readonly tally: Tally;
-  readonly quarantine: readonly QuarantineRecord[];
-  readonly isLast: boolean;
-  readonly finalUidNext: number;
-  /** Target UIDNEXT when the run started: once the folder is complete, the window is used up. */
-  readonly windowEnd: number;
+  readonly work: PageWork;
 }
 
-async function copyPage(p: PageInput): Promise<FolderCheckpoint> {
-  const { input, page, cursor, tally } = p;
-  const { source, target, state, lease, sourcePath, targetPath, log } = input;
-  const copied: Array<readonly [number, number]> = [];
-  const newlyQuarantined: QuarantineRecord[] = [];
-  const wasQuarantined = new Set(p.quarantine.map((q) => q.srcUid));
-  let targetUidNext = cursor.targetUidNext;
-  let uidUnknown = false;
+/** Claims copies already on the target, records intents for the rest, and appends them. */
+async function storeBatch(b: BatchInput): Promise<void> {
+  const { input, batch, tally, work } = b;
+  const { target, state, lease, targetPath, log } = input;
+  const claims = await b.window.claim(batch.messages);
+  for (const [srcUid, tgtUid] of claims) work.copied.push([srcUid, tgtUid]);
+  tally.alreadyThere += claims.size;
 
-  const metas = await source.fetchMeta(sourcePath, page);
-  tally.vanished += page.length - metas.length;
-  for (const batch of batchByBytes(metas, input.batchBytes)) {
-    const raws = await source.fetchRaw(sourcePath, batch.map((m) => m.uid));
-    tally.vanished += batch.length - raws.length;
-    const hashed = raws.map((raw) => ({ raw, srcUid: raw.uid, size: raw.raw.length, sha256: sha256(raw.raw) }));
-    const claims = await p.window.claim(hashed);
-    for (const [srcUid, tgtUid] of claims) copied.push([srcUid, tgtUid]);
-    tally.alreadyThere += claims.size;
-
-    const toAppend = hashed.filter((h) => !claims.has(h.srcUid));
-    await state.writeIntents(lease, toAppend.map((h) => ({ srcUid: h.srcUid, size: h.size, sha256: h.sha256, targetUidNextBefore: cursor.targetUidNext })));
-    crashPoint('after-intents');
-    for (const item of toAppend) {
-      const outcome = await appendOne(target, targetPath, item.raw, p.policy);
-      if ('refused' in outcome) {
-        log.warn({ uid: item.srcUid, size: item.size, reason: outcome.refused }, 'target refused message; quarantined');
-        newlyQuarantined.push({ srcUid: item.srcUid, uidValidity: cursor.uidValidity, size: item.size, code: outcome.code, reason: outcome.refused });
-        continue;
-      }
-      crashPoint('after-append');
-      copied.push([item.srcUid, outcome.uid ?? 0]);
-      tally.copied += 1;
-      tally.bytes += item.size;
-      if (outcome.uid === undefined) uidUnknown = true;
-      else targetUidNext = Math.max(targetUidNext, outcome.uid + 1);
-    }
+  const toAppend = batch.messages.filter((m) => !claims.has(m.srcUid));
+  if (toAppend.length === 0) return;
+  await state.writeIntents(lease, toAppend.map((m) => ({ srcUid: m.srcUid, size: m.size, sha256: m.sha256, targetUidNextBefore: b.cursor.targetUidNext })));
+  crashPoint('after-intents');
+  const outcome = await appendMessages(target, targetPath, toAppend, b.policy);
+  for (const appended of outcome.appended) {
+    crashPoint('after-append');
+    work.copied.push([appended.srcUid, appended.uid ?? 0]);
+    tally.copied += 1;
+    tally.bytes += appended.size;
+    if (appended.uid === undefined) work.uidUnknown = true;
+    else work.targetUidNext = Math.max(work.targetUidNext, appended.uid + 1);
   }
-  if (uidUnknown) targetUidNext = Math.max(targetUidNext, (await target.status(targetPath)).uidNext);
-  tally.quarantined += newlyQuarantined.length;
-
-  const next: FolderCheckpoint = {
-    ...cursor,
-    lastUid: Math.max(cursor.lastUid, ...page),
-    // Only a complete folder may take the "nothing new" fast path on the next run.
-    sourceUidNext: p.isLast ? p.finalUidNext : cursor.sourceUidNext,
-    targetUidNext: p.isLast ? Math.max(targetUidNext, p.windowEnd) : targetUidNext,
-  };
-  const released = copied.map(([src]) => src).filter((uid) => wasQuarantined.has(uid));
-  await state.commitPage(lease, { checkpoint: next, copied, clearIntents: [...page], quarantined: newlyQuarantined, released });
-  crashPoint('after-commit');
-  return next;
+  for (const refused of outcome.refused) {
+    log.warn({ uid: refused.srcUid, size: refused.size, reason: refused.reason }, 'target refused message; quarantined');
+    work.quarantined.push({ srcUid: refused.srcUid, uidValidity: b.cursor.uidValidity, size: refused.size, code: refused.code, reason: refused.reason });
+  }
+  tally.quarantined += outcome.refused.length;
 }
 
-type AppendOutcome = { readonly uid?: number } | { readonly refused: string; readonly code: string };
-
-async function appendOne(target: TargetConnector, path: string, message: RawMessage, policy: FlagPolicy): Promise<AppendOutcome> {
-  const limit = target.capabilities.maxMessageBytes;
-  if (limit !== undefined && message.raw.length > limit) {
-    return { refused: `message of ${message.raw.length} bytes exceeds the target's APPENDLIMIT of ${limit} bytes`, code: 'MESSAGE_TOO_LARGE' };
-  }
-  const { flags } = mapFlags(message.flags, policy);
-  try {
-    return await target.append(path, message.raw, flags, message.internalDate);
-  } catch (error) {
-    if (isConnectorError(error) && error.scope === 'message') return { refused: error.message, code: error.code };
-    throw error;
-  }
-}
-
-function result(input: CopyFolderInput, outcome: FolderResult['outcome'], tally: Tally, quarantine: readonly QuarantineRecord[]): FolderResult {
+function result(input: CopyFolderInput, tally: Tally, quarantine: readonly QuarantineRecord[]): FolderResult {
   return {
     sourcePath: input.sourcePath,
     targetPath: input.targetPath,
-    outcome,
+    outcome: 'done',
     ...tally,
     quarantine: quarantine.map((q) => ({ uid: q.srcUid, size: q.size, reason: q.reason })),
   };

@@ -5,12 +5,13 @@
  * expunge \Deleted messages); LOGOUT and re-SELECT leave them alone (RFC 3501 6.3.1).
  */
 import type {
-  AppendResult, EnsuredFolder, FlagPolicy, FolderInfo, FolderStatus, ListOptions, MessageMeta, Namespace,
+  AppendItem, AppendResult, EnsuredFolder, FlagPolicy, FolderInfo, FolderStatus, ListOptions, MessageMeta, Namespace,
   RawMessage, SpecialUse, TargetCapabilities, TargetConnector,
 } from '../types.js';
 import { toConnectorError } from './imap-errors.js';
 import type { ImapAccountOptions } from './imap-options.js';
 import { ImapSession } from './imap-session.js';
+import { multiAppend } from './multi-append.js';
 
 export class ImapTarget implements TargetConnector {
   private readonly session: ImapSession;
@@ -22,7 +23,7 @@ export class ImapTarget implements TargetConnector {
   get capabilities(): TargetCapabilities {
     const caps = this.session.capabilities;
     const limit = caps.get('APPENDLIMIT');
-    const base = { appendReturnsId: caps.has('UIDPLUS') };
+    const base = { appendReturnsId: caps.has('UIDPLUS'), batchAppend: caps.has('MULTIAPPEND') };
     return typeof limit === 'number' ? { ...base, maxMessageBytes: limit } : base;
   }
 
@@ -82,6 +83,17 @@ export class ImapTarget implements TargetConnector {
     }
     if (!response) throw toConnectorError({ code: 'NoConnection', message: 'not connected' }, `append to "${path}"`, 'message');
     return response.uid ? { uid: response.uid } : {};
+  }
+
+  async appendBatch(path: string, items: readonly AppendItem[]): Promise<AppendResult[]> {
+    const client = await this.session.imap();
+    let uids: number[];
+    try {
+      uids = await multiAppend(client, path, items);
+    } catch (error) {
+      throw toConnectorError(error, `append ${items.length} messages to "${path}" on ${this.session.label}`, 'message');
+    }
+    return items.map((_, i) => (uids[i] === undefined ? {} : { uid: uids[i] as number }));
   }
 
   listWindow(path: string, fromUid: number, options?: ListOptions): Promise<MessageMeta[]> {

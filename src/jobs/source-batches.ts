@@ -1,0 +1,59 @@
+/**
+ * The reading side of a folder copy: pages of UIDs -> metadata -> byte-bounded batches
+ * of exact bytes with their SHA-256. Read one batch ahead, so the source fetches the
+ * next batch while the target stores the current one (each side has its own
+ * connection, so no IMAP command ever waits inside another's response).
+ */
+import type { RawMessage, SourceConnector } from '../connectors/types.js';
+import { sha256 } from './digest.js';
+import { batchByBytes } from './pages.js';
+
+export interface HashedMessage {
+  readonly message: RawMessage;
+  readonly srcUid: number;
+  readonly size: number;
+  readonly sha256: string;
+}
+
+export interface SourceBatch {
+  /** The page (checkpoint unit) this batch belongs to. */
+  readonly page: readonly number[];
+  readonly firstOfPage: boolean;
+  readonly lastOfPage: boolean;
+  readonly messages: readonly HashedMessage[];
+  /** UIDs of the page listed but gone from the source by the time they were fetched. */
+  readonly vanished: number;
+}
+
+export async function* sourceBatches(source: SourceConnector, path: string, pages: readonly (readonly number[])[], batchBytes: number): AsyncGenerator<SourceBatch> {
+  for (const page of pages) {
+    const metas = await source.fetchMeta(path, page);
+    const batches = batchByBytes(metas, batchBytes);
+    let vanished = page.length - metas.length;
+    if (batches.length === 0) yield { page, firstOfPage: true, lastOfPage: true, messages: [], vanished };
+    for (const [index, batch] of batches.entries()) {
+      const raws = await source.fetchRaw(path, batch.map((m) => m.uid));
+      vanished += batch.length - raws.length;
+      const messages = raws.map((message) => ({ message, srcUid: message.uid, size: message.raw.length, sha256: sha256(message.raw) }));
+      const lastOfPage = index === batches.length - 1;
+      yield { page, firstOfPage: index === 0, lastOfPage, messages, vanished: lastOfPage ? vanished : 0 };
+    }
+  }
+}
+
+/** Iterates `source` while keeping the next item's work already in flight. */
+export async function* readAhead<T>(source: AsyncGenerator<T>): AsyncGenerator<T> {
+  let pending = source.next();
+  try {
+    for (;;) {
+      const current = await pending;
+      if (current.done) return;
+      pending = source.next();
+      // If the consumer stops early, the prefetch's failure must not go unhandled.
+      pending.catch(() => undefined);
+      yield current.value;
+    }
+  } finally {
+    await source.return(undefined);
+  }
+}
