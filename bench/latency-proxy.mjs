@@ -67,11 +67,14 @@ class DelayLine {
  * literal payloads ({n} / {n+}), so message bodies are never mistaken for commands.
  */
 class CommandCounter {
-  constructor(verbs) {
+  /** @param {Map<string, number>} verbs @param {boolean} [server] parse the server's stream (count "+" lines) */
+  constructor(verbs, server = false) {
     this.verbs = verbs;
+    this.server = server;
     this.partial = '';
     this.skip = 0;
     this.atStart = true;
+    this.current = null;
   }
 
   feed(chunk) {
@@ -91,17 +94,24 @@ class CommandCounter {
       const line = this.partial + chunk.toString('latin1', i, nl + 1);
       this.partial = '';
       i = nl + 1;
-      if (this.atStart) {
+      if (this.atStart && this.server) {
+        // Continuation request: the client had to wait for it (synchronizing literal, AUTHENTICATE).
+        if (line.startsWith('+')) this.verbs.set('(server "+" continuations)', (this.verbs.get('(server "+" continuations)') ?? 0) + 1);
+      } else if (this.atStart) {
         const m = /^[A-Za-z0-9.+_-]+ ([A-Za-z]+)(?: ([A-Za-z]+))?/.exec(line);
+        this.current = null;
         if (m) {
           const verb = m[1].toUpperCase() === 'UID' && m[2] ? `UID ${m[2].toUpperCase()}` : m[1].toUpperCase();
           this.verbs.set(verb, (this.verbs.get(verb) ?? 0) + 1);
+          this.current = verb;
         }
       }
       const lit = /\{(\d+)\+?\}\r?\n$/.exec(line);
       if (lit) {
         this.skip = Number(lit[1]);
         this.atStart = false;
+        // One literal per message: counts messages also when one APPEND carries many (MULTIAPPEND).
+        if (this.current === 'APPEND') this.verbs.set('(messages appended)', (this.verbs.get('(messages appended)') ?? 0) + 1);
       } else {
         this.atStart = true;
       }
@@ -161,8 +171,10 @@ export async function startLatencyProxy(options) {
       conn.lastFromServer = false;
       counter.feed(chunk);
     });
-    upstream.on('data', () => {
+    const serverCounter = new CommandCounter(stats.window.verbs, true);
+    upstream.on('data', (chunk) => {
       conn.lastFromServer = true;
+      serverCounter.feed(chunk);
     });
     const onSniff = (chunk) => {
       sniffed += chunk.toString('latin1');

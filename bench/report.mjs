@@ -1,5 +1,11 @@
 /** Turning measurements into the results table and the PASS/FAIL lines. */
+import os from 'node:os';
 import { max, median } from './measure.mjs';
+
+/** Share of the machine's CPU that unrelated processes may use during a run before it is flagged. */
+export const NOISE_LIMIT = 0.15;
+const CPUS = os.cpus().length || 1;
+export const noiseOf = (r) => (r.foreignCpuS == null || !r.wallS ? 0 : r.foreignCpuS / (r.wallS * CPUS));
 
 export const MiB = 1024 * 1024;
 
@@ -23,6 +29,7 @@ export function summarize(tool, runs, corpus) {
     mibPerS: wall ? corpus.bytes / MiB / wall : null,
     peakRssMiB: max(runs.map((r) => r.peakRssMB)),
     byteExact: exacts.length === 0 ? null : exacts.every((e) => e.byteExact),
+    noisy: runs.some((r) => noiseOf(r) > NOISE_LIMIT),
     exactNote: exacts.length === 0 ? '' : exacts.find((e) => !e.byteExact)?.note ?? exacts[0]?.note ?? '',
   };
 }
@@ -59,7 +66,7 @@ export function scenarioRows(scenario) {
     const vsRaw = scenario.ratios[`${key}/raw`]?.median;
     rows.push([
       scenario.name,
-      s.tool + (s.failedRuns ? ` (${s.failedRuns} FAILED)` : ''),
+      s.tool + (s.failedRuns ? ` (${s.failedRuns} FAILED)` : '') + (s.noisy ? ' *' : ''),
       fmt(s.wallS),
       fmt(s.msgsPerS, 0),
       fmt(s.mibPerS, 1),

@@ -5,7 +5,7 @@
  *
  * Wraps imapflow's client methods and ioredis' sendCommand to add up how long the process
  * waited on each kind of operation (sum over all concurrent folder jobs, count, max), and
- * writes the totals as JSON at exit. mailferry's own code is not touched.
+ * writes the totals as JSON at exit, with process.memoryUsage() at the sampled RSS peak. mailferry's own code is not touched.
  */
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -18,6 +18,14 @@ const ops = new Map();
 let inFlightImap = 0;
 let imapBusySince = null;
 let imapBusyMs = 0;
+
+/** Memory at the moment RSS peaked (sampled every 25 ms), to tell JS heap from Buffers. */
+let memPeak = { rss: 0 };
+const sampler = setInterval(() => {
+  const m = process.memoryUsage();
+  if (m.rss > memPeak.rss) memPeak = m;
+}, 25);
+sampler.unref();
 
 function record(name, ms) {
   const e = ops.get(name) ?? { count: 0, totalMs: 0, maxMs: 0 };
@@ -65,6 +73,8 @@ process.on('exit', () => {
     wallMs: Math.round(performance.now() - startedAt),
     /** Wall time during which at least one imapflow call was pending. */
     imapBusyMs: Math.round(imapBusyMs),
+    /** process.memoryUsage() at the highest sampled RSS, MiB. */
+    memoryAtPeakMiB: Object.fromEntries(Object.entries(memPeak).map(([k, v]) => [k, Math.round(v / 1048576)])),
     ops: totals,
   }, null, 2));
 });

@@ -6,11 +6,18 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { readEnvironment, type Environment } from '../config/index.js';
-import { armCrashPoint, defaultConnectorFactory, startWorkers, type RunningWorkers, type WorkerContext } from '../jobs/index.js';
+import { armCrashPoint, ByteBudget, defaultConnectorFactory, startWorkers, type RunningWorkers, type WorkerContext } from '../jobs/index.js';
 import { createLogger } from '../observability/logger.js';
 import { DEFAULT_PREFIX, RunStore, StateKeys } from '../state/index.js';
 import { EXIT } from './exit-codes.js';
 import { openStateRedis, RedisConnections, resolveRedis } from './redis-connection.js';
+
+/**
+ * Message bytes one process holds in memory at once, across all folder jobs. Fetch and
+ * APPEND each hold a transient second copy, so peak memory is about the module baseline
+ * plus twice this.
+ */
+const MEMORY_BUDGET_BYTES = 24 * 1024 * 1024;
 
 export interface SessionOptions {
   readonly redis?: string;
@@ -60,7 +67,8 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const ctx: WorkerContext = { redis, keys, runs, connectors: defaultConnectorFactory(log), log, signal: abort.signal };
+  const budget = new ByteBudget(MEMORY_BUDGET_BYTES);
+  const ctx: WorkerContext = { redis, keys, runs, connectors: defaultConnectorFactory(log), log, signal: abort.signal, budget };
   return {
     env, log, connections, redis, keys, runs, signal: abort.signal,
     interruptedWith: () => interruptedWith,

@@ -6,11 +6,11 @@ import { accountLabel, type AccountSpec } from './account-spec.js';
 export interface CopyOptions {
   /** Messages per checkpoint. @defaultValue 200 */
   readonly pageSize: number;
-  /** Message bytes held in memory at once per folder. @defaultValue 16 MiB */
+  /** Message bytes fetched in one batch (one FETCH, one MULTIAPPEND). @defaultValue 8 MiB */
   readonly batchBytes: number;
 }
 
-export const DEFAULT_COPY_OPTIONS: CopyOptions = { pageSize: 200, batchBytes: 16 * 1024 * 1024 };
+export const DEFAULT_COPY_OPTIONS: CopyOptions = { pageSize: 200, batchBytes: 8 * 1024 * 1024 };
 
 export interface RunSpec {
   readonly pairName: string;

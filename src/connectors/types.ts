@@ -19,6 +19,13 @@ export interface FolderInfo {
   readonly specialUse?: SpecialUse;
   /** False for `\Noselect` / `\NonExistent` containers (RFC 5258). */
   readonly selectable: boolean;
+  /** Counters, when `listFolders({ withStatus: true })` asked for them and the folder is selectable. */
+  readonly status?: FolderStatus;
+}
+
+export interface ListFoldersOptions {
+  /** Also read each folder's status, in one round trip where the server has LIST-STATUS (RFC 5819). */
+  readonly withStatus?: boolean;
 }
 
 /** The personal namespace (RFC 2342): where a user's folders live and how paths are split. */
@@ -106,7 +113,7 @@ export interface SourceConnector {
   connect(): Promise<void>;
   close(): Promise<void>;
   namespace(): Promise<Namespace>;
-  listFolders(): Promise<FolderInfo[]>;
+  listFolders(options?: ListFoldersOptions): Promise<FolderInfo[]>;
   status(path: string): Promise<FolderStatus>;
   /** UIDs greater than `afterUid`, ascending. UIDs only: cheap even for 100k messages. */
   listUids(path: string, afterUid: number): Promise<number[]>;
@@ -122,7 +129,7 @@ export interface TargetConnector {
   connect(): Promise<void>;
   close(): Promise<void>;
   namespace(): Promise<Namespace>;
-  listFolders(): Promise<FolderInfo[]>;
+  listFolders(options?: ListFoldersOptions): Promise<FolderInfo[]>;
   /** Creates the folder (and parents) unless it exists. Never an error if it already exists. */
   ensureFolder(path: string, specialUse?: SpecialUse): Promise<EnsuredFolder>;
   status(path: string): Promise<FolderStatus>;

@@ -12,7 +12,9 @@ import type { Logger } from 'pino';
 import type { FlagPolicy, FolderStatus, SourceConnector, TargetConnector } from '../connectors/types.js';
 import type { AppendIntent, FolderCheckpoint, FolderResult, FolderState, Lease, QuarantineRecord } from '../state/index.js';
 import { appendMessages } from './append-messages.js';
+import type { ByteBudget } from './byte-budget.js';
 import { crashPoint } from './crash-points.js';
+import { folderUnchanged } from './folder-unchanged.js';
 import { InterruptedError } from './interrupted-error.js';
 import { chunk } from './pages.js';
 import { readAhead, sourceBatches, type SourceBatch } from './source-batches.js';
@@ -30,6 +32,8 @@ export interface CopyFolderInput {
   /** Bytes of message bodies fetched at once. */
   readonly batchBytes: number;
   readonly signal: AbortSignal;
+  /** Process-wide bound on message bytes in memory, shared by all folder jobs. */
+  readonly budget: ByteBudget;
   readonly log: Logger;
   readonly onProgress?: (done: number, total: number) => void | Promise<void>;
 }
@@ -56,7 +60,10 @@ export async function copyFolder(input: CopyFolderInput): Promise<FolderResult> 
   const { source, target, state, lease, sourcePath, targetPath, log } = input;
   const srcStatus = await source.status(sourcePath);
   const tgtStatus = await target.status(targetPath);
-  let checkpoint = await state.checkpoint();
+  const overview = await state.overview();
+  let checkpoint = overview.checkpoint;
+  const tally: Tally = { selected: 0, copied: 0, alreadyThere: 0, quarantined: 0, vanished: 0, bytes: 0 };
+  if (folderUnchanged(overview, srcStatus, tgtStatus, targetPath)) return result(input, tally, []);
 
   if (checkpoint && !checkpointStillValid(checkpoint, srcStatus, tgtStatus, targetPath)) {
     log.warn({ old: checkpoint.uidValidity, now: srcStatus.uidValidity }, 'folder identity changed (UIDVALIDITY or target); re-matching by content');
@@ -65,12 +72,6 @@ export async function copyFolder(input: CopyFolderInput): Promise<FolderResult> 
   }
   const intents = await state.intents();
   const quarantine = (await state.quarantine()).filter((q) => q.uidValidity === srcStatus.uidValidity);
-  const tally: Tally = { selected: 0, copied: 0, alreadyThere: 0, quarantined: 0, vanished: 0, bytes: 0 };
-
-  // Nothing new since the folder was last complete: one STATUS per side, no listing.
-  if (checkpoint && checkpoint.sourceUidNext === srcStatus.uidNext && intents.length === 0 && quarantine.length === 0) {
-    return result(input, tally, []);
-  }
 
   const window = await openWindow(target, targetPath, checkpoint, intents, tgtStatus);
   if (window.size > 0) log.info({ window: window.size }, 'checking target window for copies made before an interruption');
@@ -89,9 +90,14 @@ export async function copyFolder(input: CopyFolderInput): Promise<FolderResult> 
   let pagesDone = 0;
   let done = 0;
 
-  for await (const batch of readAhead(sourceBatches(source, sourcePath, pages, input.batchBytes))) {
-    if (batch.firstOfPage && input.signal.aborted) throw new InterruptedError();
-    await storeBatch({ input, batch, policy, window, cursor, tally, work });
+  const batches = readAhead(sourceBatches(source, sourcePath, pages, input.batchBytes, input.budget), (b) => b.release());
+  for await (const batch of batches) {
+    try {
+      if (batch.firstOfPage && input.signal.aborted) throw new InterruptedError();
+      await storeBatch({ input, batch, policy, window, cursor, tally, work });
+    } finally {
+      batch.release();
+    }
     if (!batch.lastOfPage) continue;
 
     pagesDone += 1;

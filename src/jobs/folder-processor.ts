@@ -21,7 +21,7 @@ export async function processFolder(ctx: WorkerContext, job: Job<FolderJobData>,
     await source.connect();
     await target.connect();
     const result = await copyFolder({
-      source, target, state, lease, sourcePath, targetPath, log, signal: ctx.signal,
+      source, target, state, lease, sourcePath, targetPath, log, signal: ctx.signal, budget: ctx.budget,
       pageSize: spec.copy.pageSize,
       batchBytes: spec.copy.batchBytes,
       onProgress: (done, total) => ctx.runs.setProgress(run.runId, state.fid, { sourcePath, done, total }),

@@ -3,3 +3,4 @@ export { defaultConnectorFactory, type ConnectorFactory } from './connector-fact
 export { enqueueRun, type EnqueuedRun } from './enqueue-run.js';
 export { startWorkers, type RunningWorkers, type WorkerOptions } from './run-workers.js';
 export type { WorkerContext } from './worker-context.js';
+export { ByteBudget } from './byte-budget.js';

@@ -1,8 +1,9 @@
 /** The plan job: map folders, create them on the target, then fan out one job per folder. */
 import { FlowProducer, type Job } from 'bullmq';
-import { folderId } from '../state/index.js';
+import { FolderState, folderId, type RunRecord } from '../state/index.js';
+import { folderUnchanged } from './folder-unchanged.js';
 import type { RunSpec } from '../config/index.js';
-import { planRun, type RunPlan } from './plan-run.js';
+import { planRun, type PlannedWithStatus, type RunPlan } from './plan-run.js';
 import {
   DEFAULT_JOB_OPTIONS, JOB_FINISH, JOB_FOLDER, jobIdOf, queueNameOf,
   type FinishJobData, type FolderJobData, type PlanJobData,
@@ -17,9 +18,10 @@ export async function processPlan(ctx: WorkerContext, flows: FlowProducer, job: 
   const log = ctx.log.child({ runId: run.runId, pair: run.pairName });
   try {
     const plan = await planWithConnections(ctx, spec);
-    log.info({ folders: plan.folders.length, excluded: plan.excluded.length }, 'run planned');
+    const changed = await recordUnchangedFolders(ctx, run, plan);
+    log.info({ folders: plan.folders.length, unchanged: plan.folders.length - changed.length, excluded: plan.excluded.length }, 'run planned');
     const queueName = queueNameOf(run.pairId);
-    const children = plan.folders.map((folder) => ({
+    const children = changed.map((folder) => ({
       name: JOB_FOLDER,
       queueName,
       data: { runId: run.runId, sourcePath: folder.sourcePath, targetPath: folder.targetPath } satisfies FolderJobData,
@@ -39,6 +41,29 @@ export async function processPlan(ctx: WorkerContext, flows: FlowProducer, job: 
     }
     await rethrowForQueue(error, job, token);
   }
+}
+
+/**
+ * Folders with nothing new get their (empty) result right away instead of a job: a
+ * re-run of an unchanged pair then costs one LIST-STATUS per side and one Redis round
+ * trip per folder. Returns the folders that need a job.
+ */
+async function recordUnchangedFolders(ctx: WorkerContext, run: RunRecord, plan: RunPlan): Promise<PlannedWithStatus[]> {
+  const changed: PlannedWithStatus[] = [];
+  for (const folder of plan.folders) {
+    const state = new FolderState(ctx.redis, ctx.keys, run.pairId, folder.sourcePath);
+    const unchanged = folder.sourceStatus && folder.targetStatus
+      && folderUnchanged(await state.overview(), folder.sourceStatus, folder.targetStatus, folder.targetPath);
+    if (!unchanged) {
+      changed.push(folder);
+      continue;
+    }
+    await ctx.runs.setFolderResult(run.runId, state.fid, {
+      sourcePath: folder.sourcePath, targetPath: folder.targetPath, outcome: 'done',
+      selected: 0, copied: 0, alreadyThere: 0, quarantined: 0, vanished: 0, bytes: 0, quarantine: [],
+    });
+  }
+  return changed;
 }
 
 /** Plans with connections of its own, closed before any folder job can start (connection budget). */

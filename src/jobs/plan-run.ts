@@ -1,23 +1,37 @@
 /**
- * The plan step of a run: list both sides, map folders, create the target folders.
- * Its output is the list of folder tasks; no message is touched here.
+ * The plan step of a run: list both sides (with each folder's status, one round trip
+ * where LIST-STATUS exists), map folders, create the target folders. No message is
+ * touched here.
  */
-import type { SourceConnector, TargetConnector } from '../connectors/types.js';
+import type { FolderStatus, SourceConnector, TargetConnector } from '../connectors/types.js';
 import { planFolders, type ExcludedFolder, type FolderRules, type PlannedFolder } from '../mapping/index.js';
 
+export interface PlannedWithStatus extends PlannedFolder {
+  readonly sourceStatus?: FolderStatus;
+  /** Absent when the target folder was just created (or its status is unknown). */
+  readonly targetStatus?: FolderStatus;
+}
+
 export interface RunPlan {
-  readonly folders: readonly PlannedFolder[];
+  readonly folders: readonly PlannedWithStatus[];
   readonly excluded: readonly ExcludedFolder[];
 }
 
 export async function planRun(source: SourceConnector, target: TargetConnector, rules: FolderRules): Promise<RunPlan> {
   const [sourceFolders, sourceNamespace, targetFolders, targetNamespace] = [
-    await source.listFolders(), await source.namespace(), await target.listFolders(), await target.namespace(),
+    await source.listFolders({ withStatus: true }), await source.namespace(),
+    await target.listFolders({ withStatus: true }), await target.namespace(),
   ];
   const plan = planFolders({ sourceFolders, sourceNamespace, targetFolders, targetNamespace, rules });
-  const existing = new Set(targetFolders.map((f) => f.path));
+  const sourceByPath = new Map(sourceFolders.map((f) => [f.path, f]));
+  const targetByPath = new Map(targetFolders.map((f) => [f.path, f]));
+  const folders: PlannedWithStatus[] = [];
   for (const folder of plan.folders) {
-    if (!existing.has(folder.targetPath)) await target.ensureFolder(folder.targetPath, folder.specialUse);
+    const existing = targetByPath.get(folder.targetPath);
+    if (!existing) await target.ensureFolder(folder.targetPath, folder.specialUse);
+    const sourceStatus = sourceByPath.get(folder.sourcePath)?.status;
+    const targetStatus = existing?.status;
+    folders.push({ ...folder, ...(sourceStatus ? { sourceStatus } : {}), ...(targetStatus ? { targetStatus } : {}) });
   }
-  return plan;
+  return { folders, excluded: plan.excluded };
 }

@@ -5,6 +5,7 @@
  * connection, so no IMAP command ever waits inside another's response).
  */
 import type { RawMessage, SourceConnector } from '../connectors/types.js';
+import type { ByteBudget } from './byte-budget.js';
 import { sha256 } from './digest.js';
 import { batchByBytes } from './pages.js';
 
@@ -23,37 +24,48 @@ export interface SourceBatch {
   readonly messages: readonly HashedMessage[];
   /** UIDs of the page listed but gone from the source by the time they were fetched. */
   readonly vanished: number;
+  /** Gives the batch's bytes back to the budget; call once the batch is stored (or abandoned). */
+  readonly release: () => void;
 }
 
-export async function* sourceBatches(source: SourceConnector, path: string, pages: readonly (readonly number[])[], batchBytes: number): AsyncGenerator<SourceBatch> {
+export async function* sourceBatches(source: SourceConnector, path: string, pages: readonly (readonly number[])[], batchBytes: number, budget: ByteBudget): AsyncGenerator<SourceBatch> {
   for (const page of pages) {
     const metas = await source.fetchMeta(path, page);
-    const batches = batchByBytes(metas, batchBytes);
+    const batches = batchByBytes(metas, Math.min(batchBytes, budget.capacity));
     let vanished = page.length - metas.length;
-    if (batches.length === 0) yield { page, firstOfPage: true, lastOfPage: true, messages: [], vanished };
+    if (batches.length === 0) yield { page, firstOfPage: true, lastOfPage: true, messages: [], vanished, release: () => undefined };
     for (const [index, batch] of batches.entries()) {
-      const raws = await source.fetchRaw(path, batch.map((m) => m.uid));
+      const release = await budget.acquire(batch.reduce((sum, m) => sum + m.size, 0));
+      let raws: RawMessage[];
+      try {
+        raws = await source.fetchRaw(path, batch.map((m) => m.uid));
+      } catch (error) {
+        release();
+        throw error;
+      }
       vanished += batch.length - raws.length;
       const messages = raws.map((message) => ({ message, srcUid: message.uid, size: message.raw.length, sha256: sha256(message.raw) }));
       const lastOfPage = index === batches.length - 1;
-      yield { page, firstOfPage: index === 0, lastOfPage, messages, vanished: lastOfPage ? vanished : 0 };
+      yield { page, firstOfPage: index === 0, lastOfPage, messages, vanished: lastOfPage ? vanished : 0, release };
     }
   }
 }
 
-/** Iterates `source` while keeping the next item's work already in flight. */
-export async function* readAhead<T>(source: AsyncGenerator<T>): AsyncGenerator<T> {
+/**
+ * Iterates `source` while keeping the next item's work already in flight. When the
+ * consumer stops early, the item fetched ahead is handed to `abandon` (to free it).
+ */
+export async function* readAhead<T>(source: AsyncGenerator<T>, abandon: (item: T) => void): AsyncGenerator<T> {
   let pending = source.next();
   try {
     for (;;) {
       const current = await pending;
       if (current.done) return;
       pending = source.next();
-      // If the consumer stops early, the prefetch's failure must not go unhandled.
-      pending.catch(() => undefined);
       yield current.value;
     }
   } finally {
-    await source.return(undefined);
+    // The consumer stopped (or failed): free what was fetched ahead, and let no failure of it go unhandled.
+    pending.then((next) => { if (!next.done) abandon(next.value); }, () => undefined);
   }
 }

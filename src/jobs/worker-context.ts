@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RunSpec } from '../config/index.js';
 import type { RunRecord, RunStore, StateKeys } from '../state/index.js';
+import type { ByteBudget } from './byte-budget.js';
 import type { ConnectorFactory } from './connector-factory.js';
 
 export interface WorkerContext {
@@ -14,6 +15,8 @@ export interface WorkerContext {
   readonly log: Logger;
   /** Aborted on SIGTERM/SIGINT: folder jobs stop at the next page boundary. */
   readonly signal: AbortSignal;
+  /** Bound on message bytes held in memory by all jobs of this process. */
+  readonly budget: ByteBudget;
 }
 
 /** The run of a job, or null when the run is gone or a newer run of the pair superseded it. */

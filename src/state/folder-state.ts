@@ -42,6 +42,25 @@ export class FolderState {
     return decodeCheckpoint(await this.redis.hgetall(this.keys.checkpoint(this.pairId, this.fid)));
   }
 
+  /** Checkpoint and how much work is pending, in one round trip (for the plan's quick check). */
+  async overview(): Promise<{ checkpoint: FolderCheckpoint | null; intents: number; quarantined: number }> {
+    const k = this.keys;
+    const replies = await this.redis.multi()
+      .hgetall(k.checkpoint(this.pairId, this.fid))
+      .hlen(k.intents(this.pairId, this.fid))
+      .hlen(k.quarantine(this.pairId, this.fid))
+      .exec();
+    const [checkpoint, intents, quarantined] = (replies ?? []).map(([error, value]) => {
+      if (error) throw error;
+      return value;
+    });
+    return {
+      checkpoint: decodeCheckpoint((checkpoint ?? {}) as Record<string, string>),
+      intents: Number(intents ?? 0),
+      quarantined: Number(quarantined ?? 0),
+    };
+  }
+
   async intents(): Promise<AppendIntent[]> {
     const raw = await this.redis.hvals(this.keys.intents(this.pairId, this.fid));
     return raw.map((value) => JSON.parse(value) as AppendIntent);

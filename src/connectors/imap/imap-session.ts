@@ -6,8 +6,8 @@
  * issued inside a `fetch()` loop (imapflow #110, #159, #284), so every fetch here is
  * collected fully before the next command.
  */
-import { ImapFlow, type FetchMessageObject, type ImapFlowOptions, type MailboxObject } from 'imapflow';
-import type { FolderInfo, FolderStatus, ListOptions, MessageMeta, Namespace, RawMessage, SpecialUse } from '../types.js';
+import { ImapFlow, type FetchMessageObject, type ImapFlowOptions, type MailboxObject, type StatusObject } from 'imapflow';
+import type { FolderInfo, FolderStatus, ListFoldersOptions, ListOptions, MessageMeta, Namespace, RawMessage, SpecialUse } from '../types.js';
 import type { ImapAccountOptions } from './imap-options.js';
 import { toConnectorError } from './imap-errors.js';
 import { compressUids } from './uid-set.js';
@@ -71,16 +71,18 @@ export class ImapSession {
     return { prefix: ns?.prefix ?? '', delimiter: ns?.delimiter ?? '/' };
   }
 
-  async listFolders(): Promise<FolderInfo[]> {
+  async listFolders(options?: ListFoldersOptions): Promise<FolderInfo[]> {
     const client = await this.imap();
     try {
-      const list = await client.list();
+      const list = await client.list(options?.withStatus ? { statusQuery: STATUS_QUERY } : {});
       return list.map((entry) => {
         // imapflow also guesses special-use from names; mapping does that itself, with its
         // own documented list, so only the server's own attributes count here.
         const attr = entry.specialUseSource === 'extension' || entry.specialUseSource === 'user' ? entry.specialUse : undefined;
         const selectable = !entry.flags.has('\\Noselect') && !entry.flags.has('\\NonExistent');
-        const info: FolderInfo = { path: entry.path, delimiter: entry.delimiter || null, selectable };
+        let info: FolderInfo = { path: entry.path, delimiter: entry.delimiter || null, selectable };
+        const status = entry.status ? toFolderStatus(entry.status) : undefined;
+        if (status) info = { ...info, status };
         return attr && SPECIAL_USES.has(attr) ? { ...info, specialUse: attr as SpecialUse } : info;
       });
     } catch (error) {
@@ -92,19 +94,13 @@ export class ImapSession {
     const client = await this.imap();
     let result;
     try {
-      result = await client.status(path, { uidNext: true, uidValidity: true, messages: true, highestModseq: true });
+      result = await client.status(path, STATUS_QUERY);
     } catch (error) {
       throw toConnectorError(error, `status of "${path}" on ${this.label}`, 'folder');
     }
-    if (!result || result.uidValidity === undefined || result.uidNext === undefined) {
-      throw toConnectorError({ message: 'STATUS gave no UIDVALIDITY/UIDNEXT', responseStatus: 'NO' }, `status of "${path}"`, 'folder');
-    }
-    const status: FolderStatus = {
-      uidValidity: result.uidValidity.toString(),
-      uidNext: result.uidNext,
-      messages: result.messages ?? 0,
-    };
-    return result.highestModseq === undefined ? status : { ...status, highestModseq: result.highestModseq.toString() };
+    const status = result ? toFolderStatus(result) : undefined;
+    if (!status) throw toConnectorError({ message: 'STATUS gave no UIDVALIDITY/UIDNEXT', responseStatus: 'NO' }, `status of "${path}"`, 'folder');
+    return status;
   }
 
   /** Selects `path` unless it already is; read-only uses EXAMINE. */
@@ -188,6 +184,15 @@ export class ImapSession {
       ...(a.maxLiteralBytes ? { maxLiteralSize: a.maxLiteralBytes } : {}),
     };
   }
+}
+
+const STATUS_QUERY = { uidNext: true, uidValidity: true, messages: true, highestModseq: true } as const;
+
+/** imapflow's STATUS answer -> FolderStatus; undefined when it lacks UIDVALIDITY or UIDNEXT (or is an error). */
+function toFolderStatus(result: StatusObject): FolderStatus | undefined {
+  if (result.uidValidity === undefined || result.uidNext === undefined) return undefined;
+  const status: FolderStatus = { uidValidity: result.uidValidity.toString(), uidNext: result.uidNext, messages: result.messages ?? 0 };
+  return result.highestModseq === undefined ? status : { ...status, highestModseq: result.highestModseq.toString() };
 }
 
 function toMeta(message: FetchMessageObject): MessageMeta {

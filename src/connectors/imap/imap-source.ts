@@ -1,5 +1,5 @@
 /** An IMAP account read as a source: folders are opened read-only (EXAMINE). */
-import type { FolderInfo, FolderStatus, ListOptions, MessageMeta, Namespace, RawMessage, SourceCapabilities, SourceConnector } from '../types.js';
+import type { FolderInfo, FolderStatus, ListFoldersOptions, ListOptions, MessageMeta, Namespace, RawMessage, SourceCapabilities, SourceConnector } from '../types.js';
 import type { ImapAccountOptions } from './imap-options.js';
 import { ImapSession } from './imap-session.js';
 
@@ -23,8 +23,8 @@ export class ImapSource implements SourceConnector {
     return this.session.namespace();
   }
 
-  listFolders(): Promise<FolderInfo[]> {
-    return this.session.listFolders();
+  listFolders(options?: ListFoldersOptions): Promise<FolderInfo[]> {
+    return this.session.listFolders(options);
   }
 
   status(path: string): Promise<FolderStatus> {

@@ -5,7 +5,7 @@
  * expunge \Deleted messages); LOGOUT and re-SELECT leave them alone (RFC 3501 6.3.1).
  */
 import type {
-  AppendItem, AppendResult, EnsuredFolder, FlagPolicy, FolderInfo, FolderStatus, ListOptions, MessageMeta, Namespace,
+  AppendItem, AppendResult, EnsuredFolder, FlagPolicy, FolderInfo, FolderStatus, ListFoldersOptions, ListOptions, MessageMeta, Namespace,
   RawMessage, SpecialUse, TargetCapabilities, TargetConnector,
 } from '../types.js';
 import { toConnectorError } from './imap-errors.js';
@@ -39,8 +39,8 @@ export class ImapTarget implements TargetConnector {
     return this.session.namespace();
   }
 
-  listFolders(): Promise<FolderInfo[]> {
-    return this.session.listFolders();
+  listFolders(options?: ListFoldersOptions): Promise<FolderInfo[]> {
+    return this.session.listFolders(options);
   }
 
   /**
