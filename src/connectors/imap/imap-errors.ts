@@ -107,7 +107,8 @@ export function toConnectorError(error: unknown, what: string, commandScope: Err
       code: tooLarge ? 'MESSAGE_TOO_LARGE' : 'MESSAGE_REJECTED', scope: 'message', retry: 'never', cause: error,
     });
   }
-  if (responseCode === 'NONEXISTENT') {
+  // imapflow answers STATUS/SELECT of a missing mailbox with its own NotFound code.
+  if (responseCode === 'NONEXISTENT' || code === 'NotFound') {
     return new ConnectorError(`${what}: folder does not exist (${text})`, {
       code: 'FOLDER_NOT_FOUND', scope: 'folder', retry: 'never', cause: error,
     });
