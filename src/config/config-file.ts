@@ -20,6 +20,8 @@ const accountSchema = z.object({
   url: z.string().min(1),
   password: secretSchema,
   caFile: z.string().min(1).optional(),
+  // `tls: off` = plaintext, the same as `?tls=off` in the URL (YAML 1.1 readers see `off` as false).
+  tls: z.union([z.literal('off'), z.literal(false)], { error: 'tls accepts only "off" (plaintext); leave it out for TLS' }).optional(),
 }).strict();
 
 const folderRulesSchema = z.object({
@@ -79,13 +81,19 @@ export function loadConfigFile(file: string): LoadedConfig {
   return toLoadedConfig(file, parsed.data);
 }
 
+/** `tls: off` in the file is the URL's `?tls=off`; parseAccountUrl then checks it against the scheme. */
+function withPlaintext(url: string, plaintext: boolean): string {
+  if (!plaintext || /[?&]tls=/.test(url)) return url;
+  return `${url}${url.includes('?') ? '&' : '?'}tls=off`;
+}
+
 function toLoadedConfig(file: string, config: ConfigFile): LoadedConfig {
   const copy = {
     pageSize: config.options?.pageSize ?? DEFAULT_COPY_OPTIONS.pageSize,
     batchBytes: (config.options?.batchMegabytes ?? DEFAULT_COPY_OPTIONS.batchBytes / 1048576) * 1048576,
   };
   const accounts = new Map(Object.entries(config.accounts).map(([name, account]) => [
-    name, parseAccountUrl(account.url, `${file}: accounts.${name}.url`, account.password, account.caFile),
+    name, parseAccountUrl(withPlaintext(account.url, account.tls !== undefined), `${file}: accounts.${name}.url`, account.password, account.caFile),
   ]));
   const pairs = new Map<string, RunSpec>();
   for (const [name, pair] of Object.entries(config.pairs)) {

@@ -296,3 +296,21 @@ pairs: {}
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('tls: off in the config', () => {
+  it.each([['off'], ['false']])('tls: %s makes an imap:// account plaintext, like ?tls=off', (value) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mf-tls-'));
+    const file = path.join(dir, 'c.yaml');
+    fs.writeFileSync(file, `accounts:\n  a:\n    url: imap://a@h\n    password: { env: X }\n    tls: ${value}\n  b:\n    url: imaps://b@h\n    password: { env: X }\npairs:\n  p: { source: a, target: b }\n`);
+    const spec = loadConfigFile(file).pairs.get('p');
+    expect(spec?.source.tls).toBe('off');
+    expect(spec?.target.tls).toBe('implicit');
+  });
+
+  it('is refused on an imaps:// account', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mf-tls-'));
+    const file = path.join(dir, 'c.yaml');
+    fs.writeFileSync(file, `accounts:\n  a:\n    url: imaps://a@h\n    password: { env: X }\n    tls: off\npairs:\n  p: { source: a, target: a }\n`);
+    expect(() => loadConfigFile(file)).toThrow(/imaps:\/\/ is TLS by definition/);
+  });
+});
