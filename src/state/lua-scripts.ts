@@ -46,6 +46,8 @@ export const COMMIT_PAGE = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return redis.error_reply('STALE_LEASE')
 end
+-- Replace, not merge: a field the new checkpoint lacks must not survive from an old one.
+redis.call('DEL', KEYS[2])
 local checkpoint = cjson.decode(ARGV[4])
 for field, value in pairs(checkpoint) do
   redis.call('HSET', KEYS[2], field, value)

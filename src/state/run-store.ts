@@ -9,12 +9,18 @@ const RUN_RETENTION_SECONDS = 30 * 24 * 3600;
 export class RunStore {
   constructor(private readonly redis: Redis, private readonly keys: StateKeys) {}
 
-  /** Records a new run and makes it the pair's current one; older unfinished runs become superseded. */
+  /**
+   * Records a new run and makes it the pair's current one: jobs of older runs of the pair
+   * then find they are not current and do nothing (their records keep their last state).
+   */
   async create(record: RunRecord): Promise<void> {
     const fields: Record<string, string> = { ...record } as unknown as Record<string, string>;
+    const startedAt = Date.parse(record.startedAt);
     await this.redis.multi()
       .hset(this.keys.run(record.runId), fields)
-      .zadd(this.keys.runs(), Date.parse(record.startedAt), record.runId)
+      .zadd(this.keys.runs(), startedAt, record.runId)
+      // Run records expire after the retention; drop their ids from the index too.
+      .zremrangebyscore(this.keys.runs(), '-inf', startedAt - RUN_RETENTION_SECONDS * 1000)
       .set(this.keys.currentRun(record.pairId), record.runId)
       .exec();
   }
@@ -41,6 +47,7 @@ export class RunStore {
   }
 
   async recent(limit: number): Promise<RunRecord[]> {
+    if (limit <= 0) return [];
     const ids = await this.redis.zrevrange(this.keys.runs(), 0, limit - 1);
     const runs = await Promise.all(ids.map((id) => this.get(id)));
     return runs.filter((run): run is RunRecord => run !== null);

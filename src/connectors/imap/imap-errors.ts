@@ -101,16 +101,17 @@ export function toConnectorError(error: unknown, what: string, commandScope: Err
       code: 'THROTTLED', scope: 'account', retry: 'later', retryAfterMs: 30_000, cause: error,
     });
   }
+  // The folder is gone (deleted mid-run; imapflow says NotFound for STATUS/SELECT): a folder
+  // problem, not a bad message (RFC 3501 6.3.11 TRYCREATE, RFC 5530 NONEXISTENT).
+  if (responseCode === 'NONEXISTENT' || responseCode === 'TRYCREATE' || code === 'NotFound') {
+    return new ConnectorError(`${what}: folder does not exist (${text})`, {
+      code: 'FOLDER_NOT_FOUND', scope: 'folder', retry: 'never', cause: error,
+    });
+  }
   if (commandScope === 'message' && (MESSAGE_CODES.has(responseCode) || e.responseStatus === 'NO' || e.responseStatus === 'BAD')) {
     const tooLarge = responseCode === 'TOOBIG' || responseCode === 'APPENDLIMIT' || /too (big|large)|size/i.test(text);
     return new ConnectorError(`${what}: server refused the message: ${text}`, {
       code: tooLarge ? 'MESSAGE_TOO_LARGE' : 'MESSAGE_REJECTED', scope: 'message', retry: 'never', cause: error,
-    });
-  }
-  // imapflow answers STATUS/SELECT of a missing mailbox with its own NotFound code.
-  if (responseCode === 'NONEXISTENT' || code === 'NotFound') {
-    return new ConnectorError(`${what}: folder does not exist (${text})`, {
-      code: 'FOLDER_NOT_FOUND', scope: 'folder', retry: 'never', cause: error,
     });
   }
   if (e.responseStatus === 'NO' || e.responseStatus === 'BAD') {

@@ -136,7 +136,7 @@ describe('toConnectorError', () => {
   // "this one message is bad" before NONEXISTENT/TRYCREATE is looked at, so appending into a
   // folder that no longer exists (APPEND -> NO [NONEXISTENT] / NO [TRYCREATE]) quarantines every
   // message of the page instead of failing the folder.
-  it.fails.each<[string]>([['NONEXISTENT'], ['TRYCREATE']])('NO [%s] while appending is a folder problem, not a bad message', (responseCode) => {
+  it.each<[string]>([['NONEXISTENT'], ['TRYCREATE']])('NO [%s] while appending is a folder problem, not a bad message', (responseCode) => {
     const result = toConnectorError(
       imapError({ responseStatus: 'NO', serverResponseCode: responseCode, responseText: 'Mailbox does not exist' }), 'append', 'message',
     );

@@ -29,6 +29,12 @@ describe('chunk', () => {
   });
 });
 
+describe('chunk with a bad size', () => {
+  it.each([[0], [-1], [1.5], [Number.NaN]])('refuses size %s instead of looping forever', (size) => {
+    expect(() => chunk([1, 2, 3], size)).toThrow(RangeError);
+  });
+});
+
 describe('batchByBytes', () => {
   const sized = (...sizes: number[]) => sizes.map((size, id) => ({ id, size }));
   const shape = (batches: Array<Array<{ size: number }>>) => batches.map((b) => b.map((item) => item.size));
