@@ -5,7 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { readEnvironment, type Environment } from '../config/index.js';
+import { ConfigError, readEnvironment, type Environment } from '../config/index.js';
 import { armCrashPoint, ByteBudget, defaultConnectorFactory, startWorkers, type RunningWorkers, type WorkerContext } from '../jobs/index.js';
 import { createLogger } from '../observability/logger.js';
 import { DEFAULT_PREFIX, RunStore, StateKeys } from '../state/index.js';
@@ -17,7 +17,7 @@ import { openStateRedis, RedisConnections, resolveRedis } from './redis-connecti
  * APPEND each hold a transient second copy, so peak memory is about the module baseline
  * plus twice this.
  */
-const MEMORY_BUDGET_BYTES = 24 * 1024 * 1024;
+const MEMORY_BUDGET_BYTES = 12 * 1024 * 1024;
 
 export interface SessionOptions {
   readonly redis?: string;
@@ -84,7 +84,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
 async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${message} (no answer within ${ms / 1000} s)`)), ms);
+    timer = setTimeout(() => reject(new ConfigError(`${message} (no answer within ${ms / 1000} s); check --redis / REDIS_URL`)), ms);
   });
   try {
     return await Promise.race([promise, timeout]);

@@ -10,7 +10,7 @@ export interface CopyOptions {
   readonly batchBytes: number;
 }
 
-export const DEFAULT_COPY_OPTIONS: CopyOptions = { pageSize: 200, batchBytes: 8 * 1024 * 1024 };
+export const DEFAULT_COPY_OPTIONS: CopyOptions = { pageSize: 200, batchBytes: 4 * 1024 * 1024 };
 
 export interface RunSpec {
   readonly pairName: string;
