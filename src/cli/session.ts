@@ -6,7 +6,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ConfigError, readEnvironment, type Environment } from '../config/index.js';
-import { armCrashPoint, ByteBudget, defaultConnectorFactory, startWorkers, type RunningWorkers, type WorkerContext } from '../jobs/index.js';
+import { armCrashPoint, ByteBudget, ConnectionPool, defaultConnectorFactory, startWorkers, type RunningWorkers, type WorkerContext } from '../jobs/index.js';
 import { createLogger } from '../observability/logger.js';
 import { DEFAULT_PREFIX, RunStore, StateKeys } from '../state/index.js';
 import { EXIT } from './exit-codes.js';
@@ -68,7 +68,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   process.on('SIGTERM', onSignal);
 
   const budget = new ByteBudget(MEMORY_BUDGET_BYTES);
-  const ctx: WorkerContext = { redis, keys, runs, connectors: defaultConnectorFactory(log), log, signal: abort.signal, budget };
+  const ctx: WorkerContext = { redis, keys, runs, connections: new ConnectionPool(defaultConnectorFactory(log)), log, signal: abort.signal, budget };
   return {
     env, log, connections, redis, keys, runs, signal: abort.signal,
     interruptedWith: () => interruptedWith,

@@ -1,7 +1,9 @@
 /** The folder job: hold the folder's lease and copy it page by page. */
 import type { Job } from 'bullmq';
 import { FolderState, type FolderResult } from '../state/index.js';
+import type { SourceConnector, TargetConnector } from '../connectors/types.js';
 import { copyFolder } from './copy-folder.js';
+import { leaseBoth } from './lease-connectors.js';
 import type { FolderJobData } from './queue.js';
 import { isFinalFailure, rethrowForQueue } from './retry-policy.js';
 import { currentRun, type WorkerContext } from './worker-context.js';
@@ -13,19 +15,21 @@ export async function processFolder(ctx: WorkerContext, job: Job<FolderJobData>,
   const { sourcePath, targetPath } = job.data;
   const log = ctx.log.child({ runId: run.runId, pair: run.pairName, folder: sourcePath });
   const state = new FolderState(ctx.redis, ctx.keys, run.pairId, sourcePath);
-  const source = ctx.connectors.source(spec.source);
-  const target = ctx.connectors.target(spec.target);
   let lease;
+  let connectors: Awaited<ReturnType<typeof leaseBoth>> | undefined;
+  let healthy = false;
   try {
     lease = await state.acquireLease();
-    await source.connect();
-    await target.connect();
+    connectors = await leaseBoth(ctx.connections, spec);
+    const [source, target] = connectors.map((c) => c.connector) as [SourceConnector, TargetConnector];
+    if (job.data.createTarget) await target.ensureFolder(targetPath);
     const result = await copyFolder({
       source, target, state, lease, sourcePath, targetPath, log, signal: ctx.signal, budget: ctx.budget,
       pageSize: spec.copy.pageSize,
       batchBytes: spec.copy.batchBytes,
       onProgress: (done, total) => ctx.runs.setProgress(run.runId, state.fid, { sourcePath, done, total }),
     });
+    healthy = true;
     await ctx.runs.setFolderResult(run.runId, state.fid, result);
     log.info({ copied: result.copied, alreadyThere: result.alreadyThere, quarantined: result.quarantine.length }, 'folder done');
   } catch (error) {
@@ -38,7 +42,8 @@ export async function processFolder(ctx: WorkerContext, job: Job<FolderJobData>,
     // Awaited, not returned: a returned promise would reject while `finally` still runs, unhandled.
     await rethrowForQueue(error, job, token);
   } finally {
-    await Promise.allSettled([source.close(), target.close(), lease?.release()]);
+    // A connection that saw an error (or an interruption mid-command) is closed, not reused.
+    await Promise.allSettled([...(connectors ?? []).map((c) => c.release(healthy)), lease?.release()]);
   }
 }
 

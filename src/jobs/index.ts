@@ -4,3 +4,4 @@ export { enqueueRun, type EnqueuedRun } from './enqueue-run.js';
 export { startWorkers, type RunningWorkers, type WorkerOptions } from './run-workers.js';
 export type { WorkerContext } from './worker-context.js';
 export { ByteBudget } from './byte-budget.js';
+export { ConnectionPool } from './connection-pool.js';

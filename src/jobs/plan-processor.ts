@@ -3,6 +3,7 @@ import { FlowProducer, type Job } from 'bullmq';
 import { FolderState, folderId, type RunRecord } from '../state/index.js';
 import { folderUnchanged } from './folder-unchanged.js';
 import type { RunSpec } from '../config/index.js';
+import { leaseBoth } from './lease-connectors.js';
 import { planRun, type PlannedWithStatus, type RunPlan } from './plan-run.js';
 import {
   DEFAULT_JOB_OPTIONS, JOB_FINISH, JOB_FOLDER, jobIdOf, queueNameOf,
@@ -24,7 +25,10 @@ export async function processPlan(ctx: WorkerContext, flows: FlowProducer, job: 
     const children = changed.map((folder) => ({
       name: JOB_FOLDER,
       queueName,
-      data: { runId: run.runId, sourcePath: folder.sourcePath, targetPath: folder.targetPath } satisfies FolderJobData,
+      data: {
+        runId: run.runId, sourcePath: folder.sourcePath, targetPath: folder.targetPath,
+        ...(folder.targetStatus ? {} : { createTarget: true }),
+      } satisfies FolderJobData,
       opts: { ...DEFAULT_JOB_OPTIONS, jobId: jobIdOf(run.runId, 'folder', folderId(folder.sourcePath)), ignoreDependencyOnFailure: true },
     }));
     await flows.add({
@@ -66,15 +70,15 @@ async function recordUnchangedFolders(ctx: WorkerContext, run: RunRecord, plan: 
   return changed;
 }
 
-/** Plans with connections of its own, closed before any folder job can start (connection budget). */
+/** Plans with pooled connections, given back before any folder job can start (connection budget). */
 async function planWithConnections(ctx: WorkerContext, spec: RunSpec): Promise<RunPlan> {
-  const source = ctx.connectors.source(spec.source);
-  const target = ctx.connectors.target(spec.target);
+  const [source, target] = await leaseBoth(ctx.connections, spec);
+  let healthy = false;
   try {
-    await source.connect();
-    await target.connect();
-    return await planRun(source, target, spec.rules);
+    const plan = await planRun(source.connector, target.connector, spec.rules);
+    healthy = true;
+    return plan;
   } finally {
-    await Promise.allSettled([source.close(), target.close()]);
+    await Promise.allSettled([source.release(healthy), target.release(healthy)]);
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The plan step of a run: list both sides (with each folder's status, one round trip
- * where LIST-STATUS exists), map folders, create the target folders. No message is
- * touched here.
+ * where LIST-STATUS exists) and map folders. Missing target folders are created by
+ * their folder jobs, in parallel, not here one after another. No message is touched.
  */
 import type { FolderStatus, SourceConnector, TargetConnector } from '../connectors/types.js';
 import { planFolders, type ExcludedFolder, type FolderRules, type PlannedFolder } from '../mapping/index.js';
@@ -25,13 +25,10 @@ export async function planRun(source: SourceConnector, target: TargetConnector, 
   const plan = planFolders({ sourceFolders, sourceNamespace, targetFolders, targetNamespace, rules });
   const sourceByPath = new Map(sourceFolders.map((f) => [f.path, f]));
   const targetByPath = new Map(targetFolders.map((f) => [f.path, f]));
-  const folders: PlannedWithStatus[] = [];
-  for (const folder of plan.folders) {
-    const existing = targetByPath.get(folder.targetPath);
-    if (!existing) await target.ensureFolder(folder.targetPath, folder.specialUse);
+  const folders = plan.folders.map((folder): PlannedWithStatus => {
     const sourceStatus = sourceByPath.get(folder.sourcePath)?.status;
-    const targetStatus = existing?.status;
-    folders.push({ ...folder, ...(sourceStatus ? { sourceStatus } : {}), ...(targetStatus ? { targetStatus } : {}) });
-  }
+    const targetStatus = targetByPath.get(folder.targetPath)?.status;
+    return { ...folder, ...(sourceStatus ? { sourceStatus } : {}), ...(targetStatus ? { targetStatus } : {}) };
+  });
   return { folders, excluded: plan.excluded };
 }

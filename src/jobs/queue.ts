@@ -24,6 +24,8 @@ export interface FolderJobData {
   readonly runId: string;
   readonly sourcePath: string;
   readonly targetPath: string;
+  /** The target folder did not exist when the run was planned: the folder job creates it. */
+  readonly createTarget?: boolean;
 }
 
 export interface FinishJobData {

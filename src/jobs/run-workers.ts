@@ -42,6 +42,7 @@ export function startWorkers(ctx: WorkerContext, pairIds: readonly string[], opt
     async close() {
       await Promise.all(workers.map((worker) => worker.close()));
       await flows.close();
+      await ctx.connections.close();
     },
   };
 }

@@ -4,14 +4,15 @@ import type { Logger } from 'pino';
 import type { RunSpec } from '../config/index.js';
 import type { RunRecord, RunStore, StateKeys } from '../state/index.js';
 import type { ByteBudget } from './byte-budget.js';
-import type { ConnectorFactory } from './connector-factory.js';
+import type { ConnectionPool } from './connection-pool.js';
 
 export interface WorkerContext {
   /** Redis for state (not BullMQ's blocking connection). */
   readonly redis: Redis;
   readonly keys: StateKeys;
   readonly runs: RunStore;
-  readonly connectors: ConnectorFactory;
+  /** Connected connectors shared by the jobs of this process. */
+  readonly connections: ConnectionPool;
   readonly log: Logger;
   /** Aborted on SIGTERM/SIGINT: folder jobs stop at the next page boundary. */
   readonly signal: AbortSignal;

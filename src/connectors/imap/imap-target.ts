@@ -44,15 +44,15 @@ export class ImapTarget implements TargetConnector {
   }
 
   /**
-   * Creates the folder unless it exists and subscribes it, since many clients show only
-   * subscribed folders. The special-use role is not requested yet: imapflow has no
-   * CREATE-SPECIAL-USE (RFC 6154 3), so roles come from mapping onto existing folders.
+   * Creates the folder unless it exists. imapflow's create also subscribes it, since many
+   * clients show only subscribed folders. The special-use role is not requested yet:
+   * imapflow has no CREATE-SPECIAL-USE (RFC 6154 3), so roles come from mapping onto
+   * existing folders.
    */
   async ensureFolder(path: string, _specialUse?: SpecialUse): Promise<EnsuredFolder> {
     const client = await this.session.imap();
     try {
       const result = await client.mailboxCreate(path);
-      if (result.created) await client.mailboxSubscribe(path);
       return { path, created: result.created };
     } catch (error) {
       const code = (error as { serverResponseCode?: string }).serverResponseCode;
