@@ -10,6 +10,24 @@ import { runMeasured } from './measure.mjs';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(REPO_ROOT, 'bin', 'mailferry.js');
 
+/**
+ * Node flags from the CLI's shebang (`#!/usr/bin/env -S node --flag ...`): running the
+ * installed `mailferry` command applies them, `node bin/mailferry.js` does not. The bench
+ * runs mailferry the way the command runs (same node binary as the bench, plus these flags)
+ * unless told to use plain `node bin/mailferry.js`.
+ */
+export function shebangNodeFlags() {
+  const first = fs.readFileSync(CLI, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\S*env\s+(?:-S\s+)?node((?:\s+-\S+)*)\s*$/.exec(first) ?? /^#!\S*\/node((?:\s+-\S+)*)\s*$/.exec(first);
+  return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
+}
+
+let plainNode = false;
+/** Run `node bin/mailferry.js` without the shebang's flags (the form a clone's README shows). */
+export function usePlainNode(value) {
+  plainNode = value;
+}
+
 /** A clean environment: the developer's REDIS_URL, NODE_OPTIONS, MAILFERRY_* cannot leak in. */
 function cleanEnv(extra) {
   return {
@@ -26,6 +44,7 @@ function cleanEnv(extra) {
  */
 export async function runMailferry(o) {
   const args = [
+    ...(plainNode ? [] : shebangNodeFlags()),
     ...(o.nodeArgs ?? []),
     CLI, 'migrate',
     '--source', `imap://${encodeURIComponent(o.srcUser)}@127.0.0.1:${o.srcPort}?tls=off`,
@@ -54,7 +73,7 @@ export async function runMailferry(o) {
 
 /** Time for the CLI to start and exit without doing anything (module loading). */
 export async function cliStartup(workDir) {
-  const r = await runMeasured(process.execPath, [CLI, '--help'], { logDir: workDir, label: 'mailferry-help', cwd: REPO_ROOT, env: cleanEnv({}) });
+  const r = await runMeasured(process.execPath, [...(plainNode ? [] : shebangNodeFlags()), CLI, '--help'], { logDir: workDir, label: 'mailferry-help', cwd: REPO_ROOT, env: cleanEnv({}) });
   return r.wallS;
 }
 

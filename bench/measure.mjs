@@ -13,6 +13,23 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 const GNU_TIME = '/usr/bin/time';
+/** A tool run that takes longer than this is killed (and reported as failed). */
+const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+/** Process groups of the runs in progress (each run is a group leader we spawned). */
+const active = new Set();
+
+function killGroup(pid) {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/** Ends every tool run still in progress (used when the bench is interrupted). */
+export function killActiveRuns() {
+  for (const pid of active) killGroup(pid);
+}
 let gnuTimeOk;
 
 function hasGnuTime() {
@@ -52,6 +69,9 @@ export async function runMeasured(command, args, options) {
       cwd: options.cwd,
       env: options.env ?? process.env,
       stdio: ['ignore', 'pipe', errFd],
+      // Own process group: a timeout or Ctrl-C of the bench can end the tool *and* the
+      // GNU time wrapper around it with one signal to this group, and nothing else.
+      detached: true,
     });
   } finally {
     fs.closeSync(errFd);
@@ -72,11 +92,12 @@ export async function runMeasured(command, args, options) {
       }
     }, 50);
   }
-  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30 * 60_000);
+  active.add(child.pid);
+  const timer = setTimeout(() => killGroup(child.pid), options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const { code, signal } = await new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (c, s) => resolve({ code: c, signal: s }));
-  });
+  }).finally(() => active.delete(child.pid));
   const wallS = (performance.now() - started) / 1000;
   clearTimeout(timer);
   if (poller) clearInterval(poller);

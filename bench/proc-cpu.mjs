@@ -76,3 +76,13 @@ export function machineBusySeconds() {
     return null;
   }
 }
+
+/** Seconds all cores spent idle waiting for I/O so far (/proc/stat iowait; a disk-contention hint). */
+export function machineIowaitSeconds() {
+  try {
+    const v = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    return v[4] / TICK;
+  } catch {
+    return null;
+  }
+}

@@ -23,13 +23,26 @@ let imapBusyMs = 0;
 let memPeak = { rss: 0 };
 const sampler = setInterval(() => {
   const m = process.memoryUsage();
-  if (m.rss > memPeak.rss) memPeak = m;
+  if (m.rss > memPeak.rss) {
+    memPeak = m;
+    try {
+      // Anonymous vs file-backed resident memory (Linux).
+      const status = fs.readFileSync('/proc/self/status', 'utf8');
+      for (const k of ['RssAnon', 'RssFile']) {
+        const v = new RegExp(`${k}:\\s+(\\d+) kB`).exec(status);
+        if (v) memPeak[k] = Number(v[1]) * 1024;
+      }
+    } catch {
+      // not Linux
+    }
+  }
 }, 25);
 sampler.unref();
 
-function record(name, ms) {
-  const e = ops.get(name) ?? { count: 0, totalMs: 0, maxMs: 0 };
+function record(name, ms, items = 0) {
+  const e = ops.get(name) ?? { count: 0, totalMs: 0, maxMs: 0, items: 0 };
   e.count += 1;
+  e.items += items;
   e.totalMs += ms;
   e.maxMs = Math.max(e.maxMs, ms);
   ops.set(name, e);
@@ -53,6 +66,33 @@ function wrapImap(method) {
 
 for (const m of ['connect', 'logout', 'list', 'status', 'mailboxOpen', 'search', 'fetchAll', 'append', 'mailboxCreate', 'mailboxSubscribe']) wrapImap(m);
 
+// APPEND sent straight through imapflow's command runner (mailferry's MULTIAPPEND does that);
+// APPENDs made by append() above are already counted there.
+const exec = ImapFlow.prototype.exec;
+const inAppend = Symbol('inAppend');
+const append = ImapFlow.prototype.append;
+ImapFlow.prototype.append = async function tracedAppend(...args) {
+  this[inAppend] = (this[inAppend] ?? 0) + 1;
+  try {
+    return await append.apply(this, args);
+  } finally {
+    this[inAppend] -= 1;
+  }
+};
+ImapFlow.prototype.exec = async function tracedExec(command, attributes, ...rest) {
+  if (command !== 'APPEND' || this[inAppend]) return exec.call(this, command, attributes, ...rest);
+  const t = performance.now();
+  if (inFlightImap++ === 0) imapBusySince = t;
+  try {
+    return await exec.call(this, command, attributes, ...rest);
+  } finally {
+    const now = performance.now();
+    const messages = Array.isArray(attributes) ? attributes.filter((a) => a?.type === 'LITERAL').length : 0;
+    record('imap MULTIAPPEND', now - t, messages);
+    if (--inFlightImap === 0) imapBusyMs += now - imapBusySince;
+  }
+};
+
 const Redis = IORedis.Redis ?? IORedis.default ?? IORedis;
 const sendCommand = Redis.prototype.sendCommand;
 Redis.prototype.sendCommand = function traced(command, ...rest) {
@@ -67,7 +107,7 @@ Redis.prototype.sendCommand = function traced(command, ...rest) {
 process.on('exit', () => {
   if (!out) return;
   const totals = Object.fromEntries([...ops].sort((a, b) => b[1].totalMs - a[1].totalMs).map(([k, v]) => [k, {
-    count: v.count, totalMs: Math.round(v.totalMs), avgMs: +(v.totalMs / v.count).toFixed(2), maxMs: Math.round(v.maxMs),
+    count: v.count, ...(v.items ? { messages: v.items } : {}), totalMs: Math.round(v.totalMs), avgMs: +(v.totalMs / v.count).toFixed(2), maxMs: Math.round(v.maxMs),
   }]));
   fs.writeFileSync(out, JSON.stringify({
     wallMs: Math.round(performance.now() - startedAt),
