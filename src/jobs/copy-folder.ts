@@ -16,6 +16,7 @@ import type { ByteBudget } from './byte-budget.js';
 import { crashPoint } from './crash-points.js';
 import { folderUnchanged } from './folder-unchanged.js';
 import { InterruptedError } from './interrupted-error.js';
+import { noteReleased } from './memory-pressure.js';
 import { chunk } from './pages.js';
 import { readAhead, sourceBatches, type SourceBatch } from './source-batches.js';
 import { TargetWindow } from './target-window.js';
@@ -97,6 +98,7 @@ export async function copyFolder(input: CopyFolderInput): Promise<FolderResult> 
       await storeBatch({ input, batch, policy, window, cursor, tally, work });
     } finally {
       batch.release();
+      noteReleased(batch.messages.reduce((sum, m) => sum + m.size, 0));
     }
     if (!batch.lastOfPage) continue;
 
