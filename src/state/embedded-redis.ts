@@ -5,7 +5,7 @@
  * it; after a kill -9 of either, the next run starts it again from its AOF.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 
@@ -35,12 +35,60 @@ export async function ensureEmbeddedRedis(stateDir: string): Promise<EmbeddedRed
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (existsSync(socketPath) && (await answersPing(socketPath))) return { socketPath, started: false };
 
-  await startServer(dir, socketPath);
-  for (let i = 0; i < 100; i += 1) {
-    if (await answersPing(socketPath)) return { socketPath, started: true };
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  // Two mailferry processes starting at once must not start two servers on one AOF.
+  const unlock = await lockStart(join(dir, 'start.lock'));
+  try {
+    if (existsSync(socketPath) && (await answersPing(socketPath))) return { socketPath, started: false };
+    await startServer(dir, socketPath);
+    for (let i = 0; i < 100; i += 1) {
+      if (await answersPing(socketPath)) return { socketPath, started: true };
+      await sleep(100);
+    }
+  } finally {
+    unlock();
   }
   throw new EmbeddedRedisError(`the embedded redis-server did not come up; see ${join(dir, 'redis.log')}`);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * An exclusive lock file holding our PID. A lock left by a process that no longer exists
+ * (killed while starting the server) is taken over.
+ */
+async function lockStart(file: string): Promise<() => void> {
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 });
+      return () => rmSync(file, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if (holderIsGone(file)) rmSync(file, { force: true });
+      else await sleep(50);
+    }
+  }
+  throw new EmbeddedRedisError(`another mailferry is still starting the embedded Redis (${file}); try again`);
+}
+
+/** True only for a lock naming a process that is gone (an empty lock is being written: not gone). */
+function holderIsGone(file: string): boolean {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return false; // removed meanwhile: the next attempt takes it
+  }
+  const pid = Number(text);
+  return text !== '' && Number.isInteger(pid) && pid > 0 && !processAlive(pid);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function startServer(dir: string, socketPath: string): Promise<void> {

@@ -111,3 +111,29 @@ describe('the embedded Redis', () => {
     expect(status.runs.at(-1)?.messages).toEqual({ done: corpus.length, total: corpus.length });
   });
 });
+
+describe('two runs starting the embedded Redis at once', () => {
+  it('start one server, and both complete', async () => {
+    const dir = await makeTempDir('state2');
+    try {
+      await dovecot.addUser('twin1');
+      await dovecot.addUser('twin2');
+      const [a, b] = await Promise.all([
+        migrate(dovecot, 'src', 'twin1', { args: ['--state-dir', dir] }),
+        migrate(dovecot, 'src', 'twin2', { args: ['--state-dir', dir] }),
+      ]);
+      expect(a.code, a.stderr).toBe(0);
+      expect(b.code, b.stderr).toBe(0);
+      expect(await snapshotAccount(account('twin1'))).toEqual(await snapshotAccount(account('src')));
+      expect(await snapshotAccount(account('twin2'))).toEqual(await snapshotAccount(account('src')));
+    } finally {
+      try {
+        const pid = Number(readFileSync(join(dir, 'redis', 'redis.pid'), 'utf8').trim());
+        if (alive(pid)) process.kill(pid, 'SIGTERM');
+      } catch {
+        // never started
+      }
+      await removeTempDir(dir);
+    }
+  });
+});

@@ -96,7 +96,9 @@ export function toConnectorError(error: unknown, what: string, commandScope: Err
       code: 'OVER_QUOTA', scope: 'account', retry: 'never', cause: error,
     });
   }
-  if (responseCode === 'UNAVAILABLE' || responseCode === 'INUSE') {
+  // [THROTTLED] is what Gmail and others answer when a client goes too fast (no RFC code,
+  // but widely used); UNAVAILABLE / INUSE are RFC 5530's "try again later".
+  if (responseCode === 'THROTTLED' || responseCode === 'UNAVAILABLE' || responseCode === 'INUSE') {
     return new ConnectorError(`${what}: server temporarily unavailable (${text})`, {
       code: 'THROTTLED', scope: 'account', retry: 'later', retryAfterMs: 30_000, cause: error,
     });
