@@ -10,7 +10,6 @@ import {
 import { enqueueRun, type EnqueuedRun } from '../../jobs/index.js';
 import { DEFAULT_FOLDER_RULES } from '../../mapping/index.js';
 import type { RunRecord } from '../../state/index.js';
-import { EXIT } from '../exit-codes.js';
 import { createProgressView } from '../progress.js';
 import { openSession, type Session } from '../session.js';
 import { exitCodeOf, formatSummary, type RunOutcome } from '../summary.js';
@@ -56,12 +55,7 @@ export function planMigration(options: MigrateOptions): Plan {
       return spec;
     });
     if (specs.length === 0) throw new ConfigError(`${options.config}: no pairs defined`);
-    return {
-      specs,
-      ...(options.redis ?? config.redis ? { redis: options.redis ?? config.redis } : {}),
-      ...(options.stateDir ?? config.stateDir ? { stateDir: options.stateDir ?? config.stateDir } : {}),
-      concurrency: options.concurrency ?? config.concurrency ?? 4,
-    } as Plan;
+    return withLocation({ specs, concurrency: options.concurrency ?? config.concurrency ?? 4 }, options.redis ?? config.redis, options.stateDir ?? config.stateDir);
   }
   if (!options.source || !options.target) {
     throw new ConfigError('give --source URL and --target URL (e.g. --source imaps://alice@old.example.com --target imaps://alice@new.example.com), or --config FILE');
@@ -76,12 +70,12 @@ export function planMigration(options: MigrateOptions): Plan {
     rules: { ...DEFAULT_FOLDER_RULES, include: options.include, exclude: options.exclude, specialUse: options.specialUse },
     copy: { ...DEFAULT_COPY_OPTIONS, ...(options.pageSize ? { pageSize: options.pageSize } : {}) },
   };
-  return {
-    specs: [spec],
-    ...(options.redis ? { redis: options.redis } : {}),
-    ...(options.stateDir ? { stateDir: options.stateDir } : {}),
-    concurrency: options.concurrency ?? 4,
-  };
+  return withLocation({ specs: [spec], concurrency: options.concurrency ?? 4 }, options.redis, options.stateDir);
+}
+
+/** Adds where Redis is, leaving out what was not given (exactOptionalPropertyTypes). */
+function withLocation(plan: Plan, redis: string | undefined, stateDir: string | undefined): Plan {
+  return { ...plan, ...(redis ? { redis } : {}), ...(stateDir ? { stateDir } : {}) };
 }
 
 /** Fails early, before anything is queued, when a secret or CA file cannot be read. */
@@ -153,4 +147,3 @@ function report(outcomes: readonly RunOutcome[], json: boolean): void {
   }
 }
 
-export { EXIT };
