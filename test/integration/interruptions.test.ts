@@ -1,7 +1,7 @@
 /**
  * Interruptions while a run works: SIGTERM stops at a page boundary and a re-run
- * resumes; Redis killed and restarted under a running migration loses nothing and
- * doubles nothing.
+ * resumes; Redis killed and restarted, or every mail connection dropped, under a running
+ * migration loses nothing and doubles nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCli } from '../support/cli.js';
@@ -9,6 +9,7 @@ import { buildCorpus } from '../support/corpus.js';
 import { startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { loadMessages, snapshotAccount, type AccountRef } from '../support/imap-account.js';
 import { startRedis, type RedisServer } from '../support/redis.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 import { imapUrl, migrate } from './migrate-cli.js';
 
 let dovecot: DovecotServer;
@@ -69,5 +70,32 @@ describe('interrupting a run', () => {
     const finished = await run.result;
     expect(finished.code, finished.stderr).toBe(0);
     expect(await snapshotAccount(account('b'))).toEqual(await snapshotAccount(account('src')));
+  });
+});
+
+describe('a dropped connection', () => {
+  it('mid-run: the run reconnects and carries on, and the target ends up exact with nothing doubled', async () => {
+    const proxy = await startTcpProxy(dovecot.imapPort);
+    try {
+      await dovecot.addUser('c');
+      const url = (user: string) => `imap://${user}@127.0.0.1:${proxy.port}?tls=off`;
+      const run = startCli(['migrate', '--source', url('src'), '--target', url('c'), '--redis', redis.url, ...SLOW], {
+        env: { MAILFERRY_SOURCE_PASSWORD: dovecot.password, MAILFERRY_TARGET_PASSWORD: dovecot.password },
+        timeoutMs: 90_000,
+      });
+      await whenCopying(run.child);
+      // The second folder is being copied now (one folder at a time, pages of 5).
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(proxy.cutAll()).toBeGreaterThan(0);
+      const acceptedAtCut = proxy.accepted;
+      const finished = await run.result;
+      expect(finished.code, finished.stderr).toBe(0);
+      // It logged in again: between commands a session reconnects by itself; a command
+      // cut in flight fails the folder job, which is retried from its checkpoint.
+      expect(proxy.accepted).toBeGreaterThan(acceptedAtCut);
+      expect(await snapshotAccount(account('c'))).toEqual(await snapshotAccount(account('src')));
+    } finally {
+      await proxy.close();
+    }
   });
 });
