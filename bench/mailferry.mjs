@@ -17,9 +17,20 @@ const CLI = path.join(REPO_ROOT, 'bin', 'mailferry.js');
  * unless told to use plain `node bin/mailferry.js`.
  */
 export function shebangNodeFlags() {
+  return shebang().flags;
+}
+
+/** Environment assignments in the shebang (`env -S NAME=value node ...`), applied like the flags. */
+export function shebangEnv() {
+  return plainNode ? {} : shebang().env;
+}
+
+function shebang() {
   const first = fs.readFileSync(CLI, 'utf8').split('\n', 1)[0] ?? '';
-  const m = /^#!\S*env\s+(?:-S\s+)?node((?:\s+-\S+)*)\s*$/.exec(first) ?? /^#!\S*\/node((?:\s+-\S+)*)\s*$/.exec(first);
-  return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
+  const m = /^#!\S*env\s+(?:-S\s+)?((?:\w+=\S*\s+)*)node((?:\s+-\S+)*)\s*$/.exec(first) ?? /^#!\S*\/node()((?:\s+-\S+)*)\s*$/.exec(first);
+  if (!m) return { flags: [], env: {} };
+  const env = Object.fromEntries(m[1].trim().split(/\s+/).filter(Boolean).map((pair) => pair.split(/=(.*)/s).slice(0, 2)));
+  return { flags: m[2].trim().split(/\s+/).filter(Boolean), env };
 }
 
 let plainNode = false;
@@ -33,6 +44,7 @@ function cleanEnv(extra) {
   return {
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     HOME: process.env.HOME ?? '/root',
+    ...shebangEnv(),
     ...extra,
   };
 }

@@ -18,7 +18,7 @@ import { loadMessages, snapshotAccount } from '../.build/test/support/imap-accou
 import { startRedis } from '../.build/test/support/redis.js';
 import { BIG_SIZE, benchCorpus, corpusStats } from './corpus.mjs';
 import { startLatencyProxy } from './latency-proxy.mjs';
-import { cliStartup, REPO_ROOT, runMailferry, shebangNodeFlags, summaryTotals, usePlainNode } from './mailferry.mjs';
+import { cliStartup, REPO_ROOT, runMailferry, shebangEnv, shebangNodeFlags, summaryTotals, usePlainNode } from './mailferry.mjs';
 import { mbsyncAvailable, runMbsync } from './mbsync.mjs';
 import { killActiveRuns, median, rssMethod, runMeasured, tail } from './measure.mjs';
 import { HEADER, MiB, NOISE_LIMIT, fmt, pairedRatio, scenarioRows, summarize, table } from './report.mjs';
@@ -167,7 +167,7 @@ async function main() {
 
   const results = {
     options: opts,
-    code: { ...codeVersion(), nodeFlags: opts.plainNode ? [] : shebangNodeFlags() },
+    code: { ...codeVersion(), nodeFlags: opts.plainNode ? [] : shebangNodeFlags(), nodeEnv: shebangEnv() },
     environment: {
       node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, rssMethod: rssMethod(),
       mbsync: (await runMeasured('/usr/bin/mbsync', ['--version'], { logDir: workDir, label: 'mbsync-version' })).stdout.trim(),
@@ -436,7 +436,7 @@ function printReport(results, opts) {
   const scen = Object.values(results.scenarios);
   out.push('');
   const c = results.code;
-  out.push(`mailferry ${c.head ?? '?'}${c.srcChanges ? ` + ${c.srcChanges} uncommitted file(s) under src/` : ''} ("${(c.subject ?? '').slice(0, 70)}"), dist/ built ${c.distBuilt ?? '?'}; run as: node ${[...c.nodeFlags, 'bin/mailferry.js'].join(' ')}`);
+  out.push(`mailferry ${c.head ?? '?'}${c.srcChanges ? ` + ${c.srcChanges} uncommitted file(s) under src/` : ''} ("${(c.subject ?? '').slice(0, 70)}"), dist/ built ${c.distBuilt ?? '?'}; run as: ${Object.entries(c.nodeEnv ?? {}).map(([k, v]) => `${k}=${v} `).join('')}node ${[...c.nodeFlags, 'bin/mailferry.js'].join(' ')}`);
   out.push(`mailferry bench — ${results.environment.cpus} cores, node ${results.environment.node}, ${results.environment.mbsync}; peak RSS via ${results.environment.rssMethod}`);
   for (const s of scen) {
     out.push(`  ${s.name}: ${s.corpus.messages} messages, ${(s.corpus.bytes / MiB).toFixed(1)} MiB, ${s.corpus.folders} folders, ${s.runs.mailferry.length} round(s)${s.timerSlackMs ? `; proxy timer slack +${s.timerSlackMs.up.toFixed(1)}/+${s.timerSlackMs.down.toFixed(1)} ms per direction` : ''}`);

@@ -121,6 +121,12 @@ export interface SourceConnector {
   fetchMeta(path: string, uids: readonly number[], options?: ListOptions): Promise<MessageMeta[]>;
   /** Exact bytes for the given UIDs; vanished UIDs are simply absent. Callers bound the batch by bytes. */
   fetchRaw(path: string, uids: readonly number[]): Promise<RawMessage[]>;
+  /**
+   * The exact bytes of one message as a stream of chunks, for messages too large to
+   * fetch whole without holding them twice; undefined when the message vanished.
+   * Optional: without it, large messages go through `fetchRaw`.
+   */
+  streamRaw?(path: string, uid: number): Promise<AsyncIterable<Buffer> | undefined>;
 }
 
 /** A mail target: creates folders, appends exact bytes, and lets recovery look at what is there. */

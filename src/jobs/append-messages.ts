@@ -37,7 +37,8 @@ export async function appendMessages(target: TargetConnector, path: string, mess
   });
   const items = acceptable.map((m): AppendItem => ({ raw: m.message.raw, flags: mapFlags(m.message.flags, policy).flags, internalDate: m.message.internalDate }));
 
-  if (items.length > 1 && target.capabilities.batchAppend && target.appendBatch) {
+  // A batch of one goes this way too: it is a plain APPEND, sent without extra copies.
+  if (items.length > 0 && target.capabilities.batchAppend && target.appendBatch) {
     try {
       const results = await target.appendBatch(path, items);
       acceptable.forEach((m, i) => outcome.appended.push(withUid({ srcUid: m.srcUid, size: m.size }, results[i]?.uid)));
@@ -45,6 +46,11 @@ export async function appendMessages(target: TargetConnector, path: string, mess
     } catch (error) {
       // Refused as a whole: nothing was stored (RFC 3502); find the culprit one by one.
       if (!isConnectorError(error) || error.scope !== 'message') throw error;
+      const [only] = acceptable;
+      if (acceptable.length === 1 && only) {
+        outcome.refused.push({ srcUid: only.srcUid, size: only.size, code: error.code, reason: error.message });
+        return outcome;
+      }
     }
   }
   for (const [i, m] of acceptable.entries()) {

@@ -4,7 +4,7 @@
  * next batch while the target stores the current one (each side has its own
  * connection, so no IMAP command ever waits inside another's response).
  */
-import type { RawMessage, SourceConnector } from '../connectors/types.js';
+import type { MessageMeta, RawMessage, SourceConnector } from '../connectors/types.js';
 import type { ByteBudget } from './byte-budget.js';
 import { sha256 } from './digest.js';
 import { batchByBytes } from './pages.js';
@@ -38,7 +38,7 @@ export async function* sourceBatches(source: SourceConnector, path: string, page
       const release = await budget.acquire(batch.reduce((sum, m) => sum + m.size, 0));
       let raws: RawMessage[];
       try {
-        raws = await source.fetchRaw(path, batch.map((m) => m.uid));
+        raws = await fetchBatch(source, path, batch);
       } catch (error) {
         release();
         throw error;
@@ -49,6 +49,36 @@ export async function* sourceBatches(source: SourceConnector, path: string, page
       yield { page, firstOfPage: index === 0, lastOfPage, messages, vanished: lastOfPage ? vanished : 0, release };
     }
   }
+}
+
+/** A message at least this large is streamed into one buffer instead of fetched whole. */
+export const STREAM_BYTES = 1024 * 1024;
+
+async function fetchBatch(source: SourceConnector, path: string, batch: readonly MessageMeta[]): Promise<RawMessage[]> {
+  const [only] = batch;
+  if (batch.length !== 1 || !only || only.size < STREAM_BYTES || !source.streamRaw) return source.fetchRaw(path, batch.map((m) => m.uid));
+  const stream = await source.streamRaw(path, only.uid);
+  return stream ? [{ ...only, raw: await collect(stream, only.size) }] : [];
+}
+
+/**
+ * Copies the chunks into one buffer of the announced size as they arrive, so the
+ * message exists once in memory (not also as a list of chunks to concatenate).
+ */
+async function collect(stream: AsyncIterable<Buffer>, size: number): Promise<Buffer> {
+  let buffer = Buffer.allocUnsafe(size);
+  let length = 0;
+  for await (const chunk of stream) {
+    if (length + chunk.length > buffer.length) {
+      // The server's RFC822.SIZE was short; grow rather than lose bytes.
+      const larger = Buffer.allocUnsafe(Math.max(buffer.length * 2, length + chunk.length));
+      buffer.copy(larger, 0, 0, length);
+      buffer = larger;
+    }
+    chunk.copy(buffer, length);
+    length += chunk.length;
+  }
+  return length === buffer.length ? buffer : buffer.subarray(0, length);
 }
 
 /**

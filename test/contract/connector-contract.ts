@@ -73,6 +73,16 @@ export function connectorContract(name: string, setup: () => Promise<ContractFix
       expect(metas.map((m) => m.size).sort()).toEqual(raws.map((r) => r.size).sort());
     });
 
+    it('streams the exact bytes of one message, when it can stream', async (ctx) => {
+      if (!source.streamRaw) ctx.skip();
+      const [uid] = await source.listUids(fixture.folder, 0);
+      const [whole] = await source.fetchRaw(fixture.folder, [uid as number]);
+      const chunks: Buffer[] = [];
+      for await (const chunk of (await source.streamRaw!(fixture.folder, uid as number))!) chunks.push(chunk);
+      expect(Buffer.concat(chunks).equals(whole?.raw as Buffer)).toBe(true);
+      expect(await source.streamRaw!(fixture.folder, 999_999)).toBeUndefined();
+    });
+
     it('throws a ConnectorError AUTH_FAILED with scope account and no retry on bad credentials', async () => {
       const bad = fixture.badCredentials();
       const error = await bad.connect().then(() => null, (e: unknown) => e);

@@ -4,7 +4,7 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCorpus, type CorpusMessage } from '../support/corpus.js';
+import { bigMessage, buildCorpus, type CorpusMessage } from '../support/corpus.js';
 import { startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { loadMessages, snapshotAccount, type AccountRef } from '../support/imap-account.js';
 import { startRedis, type RedisServer } from '../support/redis.js';
@@ -54,6 +54,17 @@ describe('mailferry migrate (IMAP -> IMAP)', () => {
     const again = await migrate(dovecot, source, target, { redisUrl: redis.url });
     expect(again.code, again.stderr).toBe(0);
     expect(total(again, 'copied')).toBe(0);
+    expect(await snapshotAccount(account(target))).toEqual(await snapshotAccount(account(source)));
+  });
+
+  it('copies large messages (streamed from the source) byte-exact, next to small ones', async () => {
+    const large = [3_000_000, 5_500_000].map((size, i) => ({
+      folder: 'Attachments', raw: bigMessage(size, 40 + i), flags: ['\\Seen'], internalDate: new Date(Date.UTC(2020, i, 2, 3, 4, 5)),
+    }));
+    const source = await sourceWith([...large, ...corpus.slice(0, 6).map((m) => ({ ...m, folder: 'Attachments' }))]);
+    const target = await newUser();
+    const run = await migrate(dovecot, source, target, { redisUrl: redis.url });
+    expect(run.code, run.stderr).toBe(0);
     expect(await snapshotAccount(account(target))).toEqual(await snapshotAccount(account(source)));
   });
 

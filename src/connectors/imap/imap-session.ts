@@ -150,6 +150,21 @@ export class ImapSession {
     });
   }
 
+  /**
+   * Streams one message in partial FETCHes of 1 MiB (imapflow's download), so a large
+   * message is never held as both a list of received chunks and their concatenation.
+   */
+  async streamRaw(path: string, uid: number, readOnly: boolean): Promise<AsyncIterable<Buffer> | undefined> {
+    await this.select(path, readOnly);
+    const client = await this.imap();
+    try {
+      const { content } = await client.download(String(uid), undefined, { uid: true, chunkSize: 1024 * 1024 });
+      return content ?? undefined;
+    } catch (error) {
+      throw toConnectorError(error, `download UID ${uid} from "${path}" on ${this.label}`, 'folder');
+    }
+  }
+
   private async fetch(path: string, uids: readonly number[] | string, readOnly: boolean, query: Parameters<ImapFlow['fetch']>[1]): Promise<FetchMessageObject[]> {
     if (typeof uids !== 'string' && uids.length === 0) return [];
     const mailbox = await this.select(path, readOnly);

@@ -42,4 +42,8 @@ export class ImapSource implements SourceConnector {
   fetchRaw(path: string, uids: readonly number[]): Promise<RawMessage[]> {
     return this.session.fetchRaw(path, uids, true);
   }
+
+  streamRaw(path: string, uid: number): Promise<AsyncIterable<Buffer> | undefined> {
+    return this.session.streamRaw(path, uid, true);
+  }
 }

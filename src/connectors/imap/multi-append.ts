@@ -85,9 +85,16 @@ function sendInOnePiece(runner: CommandRunner): () => void {
     }
     restore();
     const frames = [chunk, ...this.commandParts];
+    // Frame by frame, never concatenated: a 12 MB message is not copied once more here.
+    // imapflow's write() ends a command with CRLF when no parts are left, copying the
+    // frame to do so; the CRLF goes out on its own instead.
+    const pending = [Buffer.alloc(0)];
+    frames.forEach((frame, i) => {
+      this.commandParts = pending;
+      write.call(this, i < frames.length - 1 ? nonSynchronizing(frame) : frame);
+    });
     this.commandParts = [];
-    const rewritten = frames.map((frame, i) => (i < frames.length - 1 ? nonSynchronizing(frame) : frame));
-    return write.call(this, Buffer.concat(rewritten));
+    return write.call(this, Buffer.alloc(0));
   };
   return restore;
 }
