@@ -11,11 +11,16 @@ export class RunStore {
 
   /**
    * Records a new run and makes it the pair's current one: jobs of older runs of the pair
-   * then find they are not current and do nothing (their records keep their last state).
+   * then find they are not current and do nothing, and an older run still marked running
+   * (its process was killed) is marked superseded.
    */
   async create(record: RunRecord): Promise<void> {
     const fields: Record<string, string> = { ...record } as unknown as Record<string, string>;
     const startedAt = Date.parse(record.startedAt);
+    const previous = await this.redis.get(this.keys.currentRun(record.pairId));
+    if (previous && (await this.redis.hget(this.keys.run(previous), 'state')) === 'running') {
+      await this.finish(previous, 'superseded', `superseded by run ${record.runId}`);
+    }
     await this.redis.multi()
       .hset(this.keys.run(record.runId), fields)
       .zadd(this.keys.runs(), startedAt, record.runId)

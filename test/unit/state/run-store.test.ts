@@ -58,6 +58,8 @@ describe('RunStore', () => {
     await store.create(second);
     expect(await store.isCurrent(first)).toBe(false);
     expect(await store.isCurrent(second)).toBe(true);
+    // The first never finished (its process died): status shows it superseded, not running.
+    expect(await store.get('r1')).toMatchObject({ state: 'superseded', error: 'superseded by run r2' });
   });
 
   it('runs of different pairs are current independently', async () => {
