@@ -98,7 +98,7 @@ export async function copyFolder(input: CopyFolderInput): Promise<FolderResult> 
       await storeBatch({ input, batch, policy, window, cursor, tally, work });
     } finally {
       batch.release();
-      noteReleased(batch.messages.reduce((sum, m) => sum + m.size, 0));
+      noteReleased(batch.messages.reduce((sum, m) => sum + m.size, 0), Math.max(0, ...batch.messages.map((m) => m.size)));
     }
     if (!batch.lastOfPage) continue;
 

@@ -17,10 +17,14 @@ const collect = runInNewContext('gc') as unknown;
 
 let releasedSinceCollect = 0;
 
-/** Notes that `bytes` of message buffers became garbage; collects once enough has. */
-export function noteReleased(bytes: number): void {
+/** A single message this large is collected right after release: each one is a big share of the peak. */
+const RECLAIM_LARGE_MESSAGE_BYTES = 1024 * 1024;
+
+/** Notes that message buffers became garbage (`bytes` in all, the largest `largest`); collects once enough has. */
+export function noteReleased(bytes: number, largest: number): void {
   releasedSinceCollect += bytes;
-  if (releasedSinceCollect < RECLAIM_EVERY_BYTES || typeof collect !== 'function') return;
+  const due = releasedSinceCollect >= RECLAIM_EVERY_BYTES || largest >= RECLAIM_LARGE_MESSAGE_BYTES;
+  if (!due || typeof collect !== 'function') return;
   releasedSinceCollect = 0;
   (collect as () => void)();
 }
