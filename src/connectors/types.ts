@@ -42,6 +42,8 @@ export interface FolderStatus {
   readonly uidValidity: string;
   readonly uidNext: number;
   readonly messages: number;
+  /** Total size of the folder's messages in bytes, when the server says (STATUS=SIZE, RFC 8438). */
+  readonly bytes?: number;
   /** CONDSTORE HIGHESTMODSEQ (RFC 7162) as a decimal string, when the server has it. */
   readonly highestModseq?: string;
 }

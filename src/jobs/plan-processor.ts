@@ -22,9 +22,11 @@ export async function processPlan(ctx: WorkerContext, flows: FlowProducer, job: 
     const changed = await recordUnchangedFolders(ctx, run, plan);
     log.info({ folders: plan.folders.length, unchanged: plan.folders.length - changed.length, excluded: plan.excluded.length }, 'run planned');
     const queueName = queueNameOf(run.pairId);
-    // Largest folders first: the run ends when its last folder does, and a big folder
-    // started last would leave the other workers idle meanwhile.
-    const largestFirst = [...changed].sort((a, b) => (b.sourceStatus?.messages ?? 0) - (a.sourceStatus?.messages ?? 0));
+    // Largest folders first (by bytes where the server says, else by messages): the run
+    // ends when its last folder does, and a big folder started last would leave the
+    // other workers idle meanwhile.
+    const weight = (f: PlannedWithStatus) => f.sourceStatus?.bytes ?? f.sourceStatus?.messages ?? 0;
+    const largestFirst = [...changed].sort((a, b) => weight(b) - weight(a));
     const children = largestFirst.map((folder) => ({
       name: JOB_FOLDER,
       queueName,

@@ -201,13 +201,19 @@ export class ImapSession {
   }
 }
 
-const STATUS_QUERY = { uidNext: true, uidValidity: true, messages: true, highestModseq: true } as const;
+// imapflow asks for SIZE only where the server has STATUS=SIZE (RFC 8438) or IMAP4rev2.
+const STATUS_QUERY = { uidNext: true, uidValidity: true, messages: true, highestModseq: true, size: true } as const;
 
 /** imapflow's STATUS answer -> FolderStatus; undefined when it lacks UIDVALIDITY or UIDNEXT (or is an error). */
 function toFolderStatus(result: StatusObject): FolderStatus | undefined {
   if (result.uidValidity === undefined || result.uidNext === undefined) return undefined;
-  const status: FolderStatus = { uidValidity: result.uidValidity.toString(), uidNext: result.uidNext, messages: result.messages ?? 0 };
-  return result.highestModseq === undefined ? status : { ...status, highestModseq: result.highestModseq.toString() };
+  return {
+    uidValidity: result.uidValidity.toString(),
+    uidNext: result.uidNext,
+    messages: result.messages ?? 0,
+    ...(result.size === undefined ? {} : { bytes: result.size }),
+    ...(result.highestModseq === undefined ? {} : { highestModseq: result.highestModseq.toString() }),
+  };
 }
 
 function toMeta(message: FetchMessageObject): MessageMeta {
