@@ -111,6 +111,8 @@ export async function copyFolder(input: CopyFolderInput): Promise<FolderResult> 
       lastUid: Math.max(cursor.lastUid, ...batch.page),
       // Only a complete folder may take the "nothing new" fast path on the next run.
       sourceUidNext: isLast ? srcStatus.uidNext : cursor.sourceUidNext,
+      // Recorded for incremental flag sync (CONDSTORE, RFC 7162) by the mirror mode.
+      ...(isLast && srcStatus.highestModseq !== undefined ? { highestModseq: srcStatus.highestModseq } : {}),
       // Once the folder is complete, every copy of ours in the window has been claimed.
       targetUidNext: isLast ? Math.max(targetUidNext, tgtStatus.uidNext) : targetUidNext,
     };
@@ -123,7 +125,8 @@ export async function copyFolder(input: CopyFolderInput): Promise<FolderResult> 
   }
   if (pages.length === 0) {
     // Nothing new listed (e.g. only expunged UIDs): record the folder as complete.
-    await state.commitPage(lease, { checkpoint: { ...cursor, sourceUidNext: srcStatus.uidNext }, copied: [], clearIntents: intents.map((i) => i.srcUid), quarantined: [], released: [] });
+    const complete = { ...cursor, sourceUidNext: srcStatus.uidNext, ...(srcStatus.highestModseq === undefined ? {} : { highestModseq: srcStatus.highestModseq }) };
+    await state.commitPage(lease, { checkpoint: complete, copied: [], clearIntents: intents.map((i) => i.srcUid), quarantined: [], released: [] });
   }
   const stillQuarantined = (await state.quarantine()).filter((q) => q.uidValidity === srcStatus.uidValidity);
   return result(input, tally, stillQuarantined);

@@ -55,6 +55,18 @@ describe('mailferry migrate (IMAP -> IMAP)', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(total(again, 'copied')).toBe(0);
     expect(await snapshotAccount(account(target))).toEqual(await snapshotAccount(account(source)));
+
+    // Each folder's checkpoint: UIDVALIDITY, last copied UID, UIDNEXT and HIGHESTMODSEQ.
+    const client = new Redis(redis.url);
+    try {
+      const keys = await client.keys('mailferry:pair:*:folder:*:ckpt');
+      const checkpoints = await Promise.all(keys.map((key) => client.hgetall(key)));
+      const inbox = checkpoints.find((c) => c.sourcePath === 'INBOX');
+      expect(inbox).toMatchObject({ uidValidity: expect.stringMatching(/^\d+$/), highestModseq: expect.stringMatching(/^\d+$/) });
+      expect(Number(inbox?.lastUid)).toBe(Number(inbox?.sourceUidNext) - 1);
+    } finally {
+      client.disconnect();
+    }
   });
 
   it('copies large messages (streamed from the source) byte-exact, next to small ones', async () => {
