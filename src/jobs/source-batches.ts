@@ -86,12 +86,19 @@ async function collect(stream: AsyncIterable<Buffer>, size: number): Promise<Buf
  * consumer stops early, the item fetched ahead is handed to `abandon` (to free it).
  */
 export async function* readAhead<T>(source: AsyncGenerator<T>, abandon: (item: T) => void): AsyncGenerator<T> {
-  let pending = source.next();
+  // A prefetch can fail while the consumer is busy: mark it handled at once (the failure
+  // still surfaces when it is awaited), or Node would end the process on it.
+  const fetchNext = () => {
+    const next = source.next();
+    next.catch(() => undefined);
+    return next;
+  };
+  let pending = fetchNext();
   try {
     for (;;) {
       const current = await pending;
       if (current.done) return;
-      pending = source.next();
+      pending = fetchNext();
       yield current.value;
     }
   } finally {

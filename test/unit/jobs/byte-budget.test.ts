@@ -76,3 +76,31 @@ describe('readAhead', () => {
     expect(abandoned).toEqual([2]);
   });
 });
+
+describe('readAhead with a failing prefetch', () => {
+  it('reports the failure when it is reached, not as an unhandled rejection meanwhile', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      async function* failing() {
+        yield 1;
+        throw new Error('connection lost');
+      }
+      const seen: number[] = [];
+      const consume = async () => {
+        for await (const n of readAhead(failing(), () => undefined)) {
+          seen.push(n);
+          // The consumer is busy while the prefetch fails.
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      };
+      await expect(consume()).rejects.toThrow('connection lost');
+      expect(seen).toEqual([1]);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
