@@ -79,7 +79,8 @@ describe('a dropped connection', () => {
     try {
       await dovecot.addUser('c');
       const url = (user: string) => `imap://${user}@127.0.0.1:${proxy.port}?tls=off`;
-      const run = startCli(['migrate', '--source', url('src'), '--target', url('c'), '--redis', redis.url, ...SLOW], {
+      // Pages of 2: the second folder takes over a second, so the cut lands while it copies.
+      const run = startCli(['migrate', '--source', url('src'), '--target', url('c'), '--redis', redis.url, '--page-size', '2', '--concurrency', '1'], {
         env: { MAILFERRY_SOURCE_PASSWORD: dovecot.password, MAILFERRY_TARGET_PASSWORD: dovecot.password },
         timeoutMs: 90_000,
       });
