@@ -41,8 +41,8 @@ export class ConnectionPool {
   private async lease<T extends { connect(): Promise<void>; close(): Promise<void> }>(
     idle: Map<string, T[]>, account: AccountSpec, create: () => T,
   ): Promise<Leased<T>> {
-    // The secret reference is part of the key: a changed password must not reuse a session.
-    const key = `${account.kind}:${accountLabel(account)}:${account.tls}:${JSON.stringify(account.secret)}`;
+    // Everything that decides how the session was opened is part of the key.
+    const key = JSON.stringify([account.kind, accountLabel(account), account.tls, account.caFile ?? null, account.secret]);
     const connector = idle.get(key)?.pop() ?? create();
     try {
       await connector.connect();
