@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { processGone } from './process-gone.js';
 
 export interface EmbeddedRedis {
   readonly socketPath: string;
@@ -78,17 +79,7 @@ function holderIsGone(file: string): boolean {
   } catch {
     return false; // removed meanwhile: the next attempt takes it
   }
-  const pid = Number(text);
-  return text !== '' && Number.isInteger(pid) && pid > 0 && !processAlive(pid);
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return text !== '' && processGone(Number(text));
 }
 
 function startServer(dir: string, socketPath: string): Promise<void> {

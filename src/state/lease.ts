@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import { RELEASE_LEASE, RENEW_LEASE, STEAL_LEASE } from './lua-scripts.js';
+import { processGone } from './process-gone.js';
 
 /** @defaultValue 30 s; renewed every ttl/3 while the holder works. */
 export const LEASE_TTL_MS = 30_000;
@@ -71,11 +72,5 @@ export class Lease {
 function holderIsDeadHere(token: string): boolean {
   const [host, pid] = token.split(':');
   if (host !== hostname() || pid === undefined || !/^\d+$/.test(pid)) return false;
-  if (Number(pid) === process.pid) return false;
-  try {
-    process.kill(Number(pid), 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+  return Number(pid) !== process.pid && processGone(Number(pid));
 }
