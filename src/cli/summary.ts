@@ -18,6 +18,7 @@ export function exitCodeOf(outcome: RunOutcome): number {
 
 export function formatSummary(outcome: RunOutcome): string {
   const { run, folders } = outcome;
+  if (run.error && folders.length === 0) return `Run failed: ${run.error}`;
   const lines: string[] = [];
   const header = ['Folder', 'Copied', 'Already there', 'Skipped', 'Quarantined', 'Status'];
   const rows = folders.map((f) => [
@@ -35,7 +36,6 @@ export function formatSummary(outcome: RunOutcome): string {
     for (const q of quarantined) lines.push(`  ${q.folder} UID ${q.uid} (${q.size} bytes): ${q.reason}`);
   }
   lines.push('', verdict(outcome));
-  if (run.error && folders.length === 0) lines.splice(0, lines.length, `Run failed: ${run.error}`);
   return lines.join('\n');
 }
 

@@ -1,7 +1,6 @@
 /** The folder job: hold the folder's lease and copy it page by page. */
 import type { Job } from 'bullmq';
 import { FolderState, type FolderResult } from '../state/index.js';
-import type { SourceConnector, TargetConnector } from '../connectors/types.js';
 import { copyFolder } from './copy-folder.js';
 import { leaseBoth } from './lease-connectors.js';
 import type { FolderJobData } from './queue.js';
@@ -21,7 +20,8 @@ export async function processFolder(ctx: WorkerContext, job: Job<FolderJobData>,
   try {
     lease = await state.acquireLease();
     connectors = await leaseBoth(ctx.connections, spec);
-    const [source, target] = connectors.map((c) => c.connector) as [SourceConnector, TargetConnector];
+    const source = connectors[0].connector;
+    const target = connectors[1].connector;
     if (job.data.createTarget) await target.ensureFolder(targetPath);
     const result = await copyFolder({
       source, target, state, lease, sourcePath, targetPath, log, signal: ctx.signal, budget: ctx.budget,
