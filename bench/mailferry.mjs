@@ -52,14 +52,14 @@ function cleanEnv(extra) {
 /**
  * @param {{ srcPort: number, dstPort: number, srcUser: string, dstUser: string, password: string,
  *   redisUrl: string, workDir: string, label: string, concurrency?: number, pageSize?: number, logLevel?: string,
- *   nodeArgs?: string[], env?: Record<string,string> }} o
+ *   nodeArgs?: string[], env?: Record<string,string>, srcScheme?: 'imap'|'pop3' }} o
  */
 export async function runMailferry(o) {
   const args = [
     ...(plainNode ? [] : shebangNodeFlags()),
     ...(o.nodeArgs ?? []),
     CLI, 'migrate',
-    '--source', `imap://${encodeURIComponent(o.srcUser)}@127.0.0.1:${o.srcPort}?tls=off`,
+    '--source', `${o.srcScheme ?? 'imap'}://${encodeURIComponent(o.srcUser)}@127.0.0.1:${o.srcPort}?tls=off`,
     '--target', `imap://${encodeURIComponent(o.dstUser)}@127.0.0.1:${o.dstPort}?tls=off`,
     '--redis', o.redisUrl,
     '--json',

@@ -25,6 +25,7 @@ import { HEADER, MiB, NOISE_LIMIT, fmt, pairedRatio, scenarioRows, summarize, ta
 import { compareSnapshots, describeMeta, snapshotWithoutTuid } from './verify.mjs';
 import { summarizeProfile } from './cpu-profile.mjs';
 import { findPids, machineBusySeconds, machineIowaitSeconds, treeCpuSeconds } from './proc-cpu.mjs';
+import { POP3_ARGS, POP3_USAGE, pop3Options, pop3Report, pop3Targets, runPop3Scenario } from './pop3-scenario.mjs';
 
 const USAGE = `usage: node bench/run.mjs [options]
   --messages N          messages in the local corpus (default 3000)
@@ -34,6 +35,7 @@ const USAGE = `usage: node bench/run.mjs [options]
   --latency-rounds R    interleaved rounds through the proxy (default 1)
   --rtt MS              round trip added by the latency proxy (default 20)
   --skip-latency        skip the latency scenario
+${POP3_USAGE}
   --noop-runs N         no-op re-runs (default 3)
   --concurrency N       pass --concurrency to mailferry (default: mailferry's own, 4)
   --cap N               per-account connection cap checked in the latency scenario (default 4)
@@ -59,6 +61,7 @@ function parseOptions(argv) {
       'latency-rounds': { type: 'string', default: '1' },
       rtt: { type: 'string', default: '20' },
       'skip-latency': { type: 'boolean', default: false },
+      ...POP3_ARGS,
       'noop-runs': { type: 'string', default: '3' },
       concurrency: { type: 'string' },
       cap: { type: 'string', default: '4' },
@@ -92,6 +95,7 @@ function parseOptions(argv) {
     latencyRounds: int('latency-rounds', 1),
     rttMs: int('rtt', 0),
     skipLatency: values['skip-latency'],
+    ...pop3Options(values, int),
     noopRuns: int('noop-runs', 1),
     concurrency: values.concurrency === undefined ? undefined : int('concurrency', 1),
     cap: int('cap', 1),
@@ -275,6 +279,11 @@ async function main() {
     }
   }
 
+  // ---------------------------------------------------------------- POP3 -> IMAP (bench/pop3-scenario.mjs)
+  if (!opts.skipPop3) {
+    results.pop3 = await runPop3Scenario({ opts, dovecot, redisClient, redisUrl: redis.url, workDir, freshUser, cpuNow, progress });
+  }
+
   // ---------------------------------------------------------------- report
   printReport(results, opts);
   if (opts.json) {
@@ -285,7 +294,7 @@ async function main() {
   // exact) is worth its logs.
   const broken = Object.values(results.scenarios).some((sc) => Object.values(sc.runs).flat().some((r) => !r.ok)
     || sc.runs.mailferry.some((r) => r.exact && !r.exact.byteExact));
-  if (broken) keepWork = true;
+  if (broken || results.pop3?.broken) keepWork = true;
   if (keepWork) progress(`logs kept in ${workDir}`);
   else fs.rmSync(workDir, { recursive: true, force: true });
 }
@@ -502,6 +511,7 @@ function printReport(results, opts) {
       }
     }
   }
+  if (results.pop3) out.push('', ...pop3Report(results.pop3));
   out.push('');
 
   // Targets
@@ -531,6 +541,7 @@ function printReport(results, opts) {
       `peak ${worst} per account (overall ${Math.max(0, ...peaks.map((c) => c.overall))})${unknown ? `; ${unknown} connection(s) with an unrecognized login, not attributed` : ''}`);
     add(`${lat.name}: mailferry byte-exact`, lat.tools.mailferry.byteExact === true, lat.tools.mailferry.exactNote);
   }
+  if (results.pop3) for (const x of pop3Targets(results.pop3)) add(x.name, x.pass, x.detail);
   for (const x of targets) out.push(`${x.pass ? 'PASS' : 'FAIL'}  ${x.name}: ${x.detail}`);
   results.targets = targets;
   const failed = targets.filter((x) => !x.pass).length;

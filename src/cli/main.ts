@@ -17,7 +17,7 @@ const positiveInt = (name: string) => (value: string): number => {
 
 const program = new Command()
   .name('mailferry')
-  .description('Migrate and mirror mailboxes through a crash-safe queue (IMAP today; POP3 and Exchange next).')
+  .description('Migrate and mirror mailboxes through a crash-safe queue (IMAP and POP3 sources today; Exchange next).')
   .showHelpAfterError('(run with --help for usage)')
   .addHelpText('after', `
 Exit codes:
@@ -39,8 +39,8 @@ const redisOptions = (command: Command): Command => command
 
 redisOptions(program.command('migrate')
   .description('Copy every message of the source account into the target account, once, resumably.')
-  .option('--source <url>', 'source account: imaps://USER@HOST[:PORT] (TLS) or imap://USER@HOST[:PORT] (STARTTLS; add ?tls=off for plaintext)')
-  .option('--target <url>', 'target account, same form as --source')
+  .option('--source <url>', 'source account: imaps://USER@HOST[:PORT] (TLS) or imap://USER@HOST[:PORT] (STARTTLS; add ?tls=off for plaintext); POP3: pop3s://, pop3:// (STLS), ?auth=user|apop')
+  .option('--target <url>', 'target account: imaps:// or imap://, as for --source')
   .option('--source-password-file <file>', `read the source password from a file (default: $${'MAILFERRY_SOURCE_PASSWORD'})`)
   .option('--target-password-file <file>', `read the target password from a file (default: $${'MAILFERRY_TARGET_PASSWORD'})`)
   .option('--source-ca <file>', 'trust this PEM CA for the source (self-hosted servers)')
@@ -53,12 +53,20 @@ redisOptions(program.command('migrate')
   .option('--page-size <n>', 'messages per checkpoint (default 200)', positiveInt('--page-size'))
   .option('--concurrency <n>', 'folders copied at once; each uses one source and one target connection (default 4)', positiveInt('--concurrency'))
   .addOption(new Option('--json', 'print the summary as JSON on stdout').default(false))
+  .option('--pop3-folder <path>', 'POP3 source: the target folder for its messages (default INBOX), e.g. Imported/POP')
+  .option('--pop3-seen', 'POP3 source: store the messages as read (default: unread)')
+  .addOption(new Option('--pop3-date <from>', 'POP3 source: INTERNALDATE from the newest Received: header, else Date:, else now (default received)').choices(['received', 'date', 'now']))
+  .option('--pop3-delete <policy>', 'POP3 source: never (default), after-copy, or older-than:30d; deletes only what the target confirmed, at the end of a complete run')
+  .option('--mapping-report <file>', 'POP3 source: after the run, write UIDL -> target folder, UID and date as tab-separated lines')
   .addHelpText('after', `
 Examples:
   MAILFERRY_SOURCE_PASSWORD=... MAILFERRY_TARGET_PASSWORD=... \\
     mailferry migrate --source imaps://alice@old.example.com --target imaps://alice@new.example.com
   mailferry migrate --source imaps://alice@old.example.com --target imaps://alice@new.example.com \\
     --exclude Junk --exclude 'Trash/**'
+  MAILFERRY_SOURCE_PASSWORD=... MAILFERRY_TARGET_PASSWORD=... \\
+    mailferry migrate --source pop3s://alice@pop.example.com --target imaps://alice@new.example.com \\
+    --pop3-folder Imported/POP --pop3-delete after-copy
   mailferry migrate --config mailferry.yaml --pair alice`))
   .action(async (options) => finish(await migrate(options)));
 

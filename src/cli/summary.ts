@@ -33,7 +33,11 @@ export function formatSummary(outcome: RunOutcome): string {
   const quarantined = folders.flatMap((f) => f.quarantine.map((q) => ({ folder: f.sourcePath, ...q })));
   if (quarantined.length > 0) {
     lines.push('', 'Quarantined (not on the target; fix the cause and run again):');
-    for (const q of quarantined) lines.push(`  ${q.folder} UID ${q.uid} (${q.size} bytes): ${q.reason}`);
+    for (const q of quarantined) lines.push(`  ${q.folder} ${q.uidl === undefined ? `UID ${q.uid}` : `UIDL ${q.uidl}`} (${q.size} bytes): ${q.reason}`);
+  }
+  const deleted = folders.filter((f) => f.deletedFromSource !== undefined);
+  if (deleted.length > 0) {
+    lines.push('', `Deleted from the source server (copies confirmed on the target): ${deleted.reduce((sum, f) => sum + (f.deletedFromSource ?? 0), 0)}`);
   }
   lines.push('', verdict(outcome));
   return lines.join('\n');

@@ -9,8 +9,7 @@ export type SecretRef = { readonly env: string } | { readonly file: string };
 
 export type TlsMode = 'implicit' | 'starttls' | 'off';
 
-export interface ImapAccountSpec {
-  readonly kind: 'imap';
+interface AccountBase {
   readonly host: string;
   readonly port: number;
   readonly user: string;
@@ -20,9 +19,27 @@ export interface ImapAccountSpec {
   readonly secret: SecretRef;
 }
 
-export type AccountSpec = ImapAccountSpec;
+export interface ImapAccountSpec extends AccountBase {
+  readonly kind: 'imap';
+}
+
+/** auto: APOP on a plaintext connection when the server offers it, USER/PASS otherwise. */
+export type Pop3Auth = 'auto' | 'user' | 'apop';
+
+/** A POP3 mailbox: a source only (POP3 cannot store mail). */
+export interface Pop3AccountSpec extends AccountBase {
+  readonly kind: 'pop3';
+  readonly auth: Pop3Auth;
+}
+
+export type AccountSpec = ImapAccountSpec | Pop3AccountSpec;
 
 /** "user@host:port" — identifies the account in messages, logs and pair ids; no secret. */
 export function accountLabel(account: AccountSpec): string {
   return `${account.user}@${account.host}:${account.port}`;
+}
+
+/** The account's identity in pair ids: its label, and its protocol unless IMAP (kept as it was). */
+export function accountIdentity(account: AccountSpec): string {
+  return account.kind === 'imap' ? accountLabel(account) : `${account.kind}:${accountLabel(account)}`;
 }

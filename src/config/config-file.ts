@@ -6,9 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { DEFAULT_FOLDER_RULES, compileFolderRules, isMappingError } from '../mapping/index.js';
+import { DATE_SOURCES, DEFAULT_FOLDER_RULES, compileFolderRules, isMappingError, type FolderRules } from '../mapping/index.js';
 import { parseAccountUrl } from './account-url.js';
 import { ConfigError } from './config-error.js';
+import { checkPairKinds } from './pair-kinds.js';
+import { DEFAULT_POP3_OPTIONS, parseDeletion, type Pop3Options } from './pop3-options.js';
 import { DEFAULT_COPY_OPTIONS, type RunSpec } from './run-spec.js';
 
 const secretSchema = z.union([
@@ -32,10 +34,18 @@ const folderRulesSchema = z.object({
   specialUse: z.boolean().default(true),
 }).strict();
 
+const pop3Schema = z.object({
+  folder: z.string().min(1).optional(),
+  markSeen: z.boolean().optional(),
+  date: z.enum(DATE_SOURCES).optional(),
+  delete: z.string().min(1).optional(),
+}).strict();
+
 const pairSchema = z.object({
   source: z.string().min(1),
   target: z.string().min(1),
   folders: folderRulesSchema.optional(),
+  pop3: pop3Schema.optional(),
 }).strict();
 
 const configSchema = z.object({
@@ -87,6 +97,14 @@ function withPlaintext(url: string, plaintext: boolean): string {
   return `${url}${url.includes('?') ? '&' : '?'}tls=off`;
 }
 
+function pop3Options(given: z.infer<typeof pop3Schema> | undefined, what: string): Pop3Options {
+  return {
+    markSeen: given?.markSeen ?? DEFAULT_POP3_OPTIONS.markSeen,
+    dateFrom: given?.date ?? DEFAULT_POP3_OPTIONS.dateFrom,
+    deletion: given?.delete === undefined ? DEFAULT_POP3_OPTIONS.deletion : parseDeletion(given.delete, `${what}.delete`),
+  };
+}
+
 function toLoadedConfig(file: string, config: ConfigFile): LoadedConfig {
   const copy = {
     pageSize: config.options?.pageSize ?? DEFAULT_COPY_OPTIONS.pageSize,
@@ -102,17 +120,20 @@ function toLoadedConfig(file: string, config: ConfigFile): LoadedConfig {
     const known = [...accounts.keys()].join(', ') || '(none)';
     if (!source) throw new ConfigError(`${file}: pairs.${name}.source names account "${pair.source}", which is not under accounts (known: ${known})`);
     if (!target) throw new ConfigError(`${file}: pairs.${name}.target names account "${pair.target}", which is not under accounts (known: ${known})`);
+    checkPairKinds(source, target, `${file}: pairs.${name}`, pair.pop3 ? ['pop3'] : []);
     const folders = pair.folders;
-    const rules = folders
+    let rules: FolderRules = folders
       ? { include: folders.include, exclude: folders.exclude, map: folders.map, renames: folders.rename, specialUse: folders.specialUse }
       : DEFAULT_FOLDER_RULES;
+    if (pair.pop3?.folder !== undefined) rules = { ...rules, map: { ...rules.map, INBOX: pair.pop3.folder } };
     try {
       compileFolderRules(rules);
     } catch (error) {
       if (isMappingError(error)) throw new ConfigError(`${file}: pairs.${name}.folders: ${error.message}`);
       throw error;
     }
-    pairs.set(name, { pairName: name, source, target, rules, copy });
+    const spec: RunSpec = { pairName: name, source, target, rules, copy };
+    pairs.set(name, source.kind === 'pop3' ? { ...spec, pop3: pop3Options(pair.pop3, `${file}: pairs.${name}.pop3`) } : spec);
   }
   const loaded: LoadedConfig = { file, pairs };
   return {

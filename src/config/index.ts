@@ -1,8 +1,12 @@
-export type { AccountSpec, ImapAccountSpec, SecretRef, TlsMode } from './account-spec.js';
-export { accountLabel } from './account-spec.js';
+export type { AccountSpec, ImapAccountSpec, Pop3AccountSpec, Pop3Auth, SecretRef, TlsMode } from './account-spec.js';
+export { accountIdentity, accountLabel } from './account-spec.js';
 export { parseAccountUrl } from './account-url.js';
 export { ConfigError } from './config-error.js';
 export { loadConfigFile, type LoadedConfig } from './config-file.js';
 export { readEnvironment, SOURCE_PASSWORD_ENV, TARGET_PASSWORD_ENV, type Environment } from './environment.js';
 export { DEFAULT_COPY_OPTIONS, pairIdOf, type CopyOptions, type RunSpec } from './run-spec.js';
 export { readCaFile, resolveSecret } from './secrets.js';
+export {
+  DEFAULT_POP3_OPTIONS, DELETION_FORMS, describeDeletion, parseDeletion, type Pop3Options, type SourceDeletion,
+} from './pop3-options.js';
+export { checkPairKinds } from './pair-kinds.js';

@@ -1,7 +1,8 @@
 /** What one run of a pair needs, stored with the run in Redis (no secrets in it). */
 import { createHash } from 'node:crypto';
 import type { FolderRules } from '../mapping/index.js';
-import { accountLabel, type AccountSpec } from './account-spec.js';
+import { accountIdentity, type AccountSpec } from './account-spec.js';
+import type { Pop3Options } from './pop3-options.js';
 
 export interface CopyOptions {
   /** Messages per checkpoint. @defaultValue 200 */
@@ -18,6 +19,8 @@ export interface RunSpec {
   readonly target: AccountSpec;
   readonly rules: FolderRules;
   readonly copy: CopyOptions;
+  /** Only for a POP3 source: flag, date and deletion policy. */
+  readonly pop3?: Pop3Options;
 }
 
 /**
@@ -26,5 +29,5 @@ export interface RunSpec {
  * share them.
  */
 export function pairIdOf(spec: Pick<RunSpec, 'source' | 'target'>): string {
-  return createHash('sha256').update(`${accountLabel(spec.source)}\n${accountLabel(spec.target)}`).digest('hex').slice(0, 16);
+  return createHash('sha256').update(`${accountIdentity(spec.source)}\n${accountIdentity(spec.target)}`).digest('hex').slice(0, 16);
 }

@@ -71,6 +71,7 @@ export interface ListOptions {
 /** Declared abilities of a source, as data (rclone's Features, mbsync's get_caps). */
 export interface SourceCapabilities {
   readonly incremental: 'uid' | 'none';
+  /** Messages carry flags and an INTERNALDATE of their own (POP3's do not). */
   readonly flags: boolean;
 }
 
@@ -154,4 +155,34 @@ export interface TargetConnector {
   listWindow(path: string, fromUid: number, options?: ListOptions): Promise<MessageMeta[]>;
   /** Exact bytes of target messages, to confirm a candidate match by hash. */
   fetchRaw(path: string, uids: readonly number[]): Promise<RawMessage[]>;
+}
+
+/** One message of a maildrop listing (POP3 UIDL + LIST, RFC 1939). */
+export interface MaildropEntry {
+  /** Message number: valid in this session only (numbers shift when messages go). */
+  readonly number: number;
+  /** Unique-id listing, stable across sessions; absent when the server has no UIDL. */
+  readonly uidl?: string;
+  readonly size: number;
+}
+
+/**
+ * A source that is one flat mailbox seen as a snapshot per session (POP3). It is also a
+ * SourceConnector with a single folder, INBOX, whose "UIDs" are this session's message
+ * numbers; identity across sessions comes from `listMaildrop()`'s UIDLs. Deletions are
+ * only marks until `commit()` ends the session cleanly; `close()` without `commit()`
+ * drops the connection so the server rolls every mark back.
+ */
+export interface MaildropSource extends SourceConnector {
+  readonly kind: 'maildrop';
+  /** The session's listing, in message-number order. */
+  listMaildrop(): Promise<MaildropEntry[]>;
+  /** Marks messages deleted (DELE); nothing is removed unless `commit()` follows. */
+  markDeleted(numbers: readonly number[]): Promise<void>;
+  /** Ends the session (QUIT): marked messages are removed now. The next command opens a new session. */
+  commit(): Promise<void>;
+}
+
+export function isMaildropSource(source: SourceConnector): source is MaildropSource {
+  return (source as Partial<MaildropSource>).kind === 'maildrop';
 }

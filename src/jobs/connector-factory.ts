@@ -1,22 +1,27 @@
 /** Builds live connectors from a run's account specs, resolving secrets in this process. */
 import type { Logger } from 'pino';
-import { accountLabel, readCaFile, resolveSecret, type AccountSpec } from '../config/index.js';
+import { ConfigError, accountLabel, readCaFile, resolveSecret, type AccountSpec } from '../config/index.js';
 import { ImapSource, ImapTarget, type ImapAccountOptions } from '../connectors/imap/index.js';
+import { Pop3Source, type Pop3AccountOptions } from '../connectors/pop3/index.js';
 import type { SourceConnector, TargetConnector } from '../connectors/types.js';
 
-function imapOptions(account: AccountSpec, role: string, log: Logger): ImapAccountOptions {
+/** What every protocol's options share: where, who, the secret, the CA and a quiet logger. */
+function baseOptions(account: AccountSpec, role: string, log: Logger) {
   const what = `${role} ${accountLabel(account)}`;
-  const options: ImapAccountOptions = {
+  return {
     host: account.host,
     port: account.port,
     user: account.user,
     tls: account.tls,
     password: resolveSecret(account.secret, what),
-    // imapflow logs protocol chatter at debug level; it marks credentials sensitive itself.
+    // Protocol chatter only at trace level; connectors mark credentials sensitive themselves.
     logger: log.child({ account: accountLabel(account), role }, { level: log.level === 'trace' ? 'debug' : 'warn' }),
-    maxLiteralBytes: 512 * 1024 * 1024,
+    ...(account.caFile === undefined ? {} : { ca: readCaFile(account.caFile, what) }),
   };
-  return account.caFile === undefined ? options : { ...options, ca: readCaFile(account.caFile, what) };
+}
+
+function imapOptions(account: AccountSpec, role: string, log: Logger): ImapAccountOptions {
+  return { ...baseOptions(account, role, log), maxLiteralBytes: 512 * 1024 * 1024 };
 }
 
 export interface ConnectorFactory {
@@ -26,7 +31,17 @@ export interface ConnectorFactory {
 
 export function defaultConnectorFactory(log: Logger): ConnectorFactory {
   return {
-    source: (account) => new ImapSource(imapOptions(account, 'source', log)),
-    target: (account) => new ImapTarget(imapOptions(account, 'target', log)),
+    source(account) {
+      if (account.kind === 'pop3') {
+        const options: Pop3AccountOptions = { ...baseOptions(account, 'source', log), auth: account.auth };
+        return new Pop3Source(options);
+      }
+      return new ImapSource(imapOptions(account, 'source', log));
+    },
+    target(account) {
+      // The config layer refuses this already (checkPairKinds); a hand-made spec might not.
+      if (account.kind === 'pop3') throw new ConfigError(`target ${accountLabel(account)}: POP3 can only be a source`);
+      return new ImapTarget(imapOptions(account, 'target', log));
+    },
   };
 }

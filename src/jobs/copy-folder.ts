@@ -8,45 +8,22 @@
  * appending again, so nothing is lost and nothing is doubled (ARCHITECTURE.md,
  * "Identity, checkpoints and exactly-once effects").
  */
-import type { Logger } from 'pino';
 import type { FlagPolicy, FolderStatus, SourceConnector, TargetConnector } from '../connectors/types.js';
-import type { AppendIntent, FolderCheckpoint, FolderResult, FolderState, Lease, QuarantineRecord } from '../state/index.js';
+import type { FolderCheckpoint, FolderResult, FolderState, QuarantineRecord } from '../state/index.js';
 import { appendMessages } from './append-messages.js';
-import type { ByteBudget } from './byte-budget.js';
+import { newTally, openWindow, type CopyCommonInput, type Tally } from './copy-common.js';
 import { crashPoint } from './crash-points.js';
 import { folderUnchanged } from './folder-unchanged.js';
 import { InterruptedError } from './interrupted-error.js';
 import { noteReleased } from './memory-pressure.js';
 import { chunk } from './pages.js';
 import { readAhead, sourceBatches, type SourceBatch } from './source-batches.js';
-import { TargetWindow } from './target-window.js';
+import type { TargetWindow } from './target-window.js';
 
-export interface CopyFolderInput {
+export interface CopyFolderInput extends CopyCommonInput {
   readonly source: SourceConnector;
-  readonly target: TargetConnector;
   readonly state: FolderState;
-  readonly lease: Lease;
   readonly sourcePath: string;
-  readonly targetPath: string;
-  /** Messages per checkpoint. */
-  readonly pageSize: number;
-  /** Bytes of message bodies fetched at once. */
-  readonly batchBytes: number;
-  readonly signal: AbortSignal;
-  /** Process-wide bound on message bytes in memory, shared by all folder jobs. */
-  readonly budget: ByteBudget;
-  readonly log: Logger;
-  readonly onProgress?: (done: number, total: number) => void | Promise<void>;
-}
-
-/** Mutable tallies of one folder run. */
-interface Tally {
-  selected: number;
-  copied: number;
-  alreadyThere: number;
-  quarantined: number;
-  vanished: number;
-  bytes: number;
 }
 
 /** What the page in progress has done so far, committed when its last batch is stored. */
@@ -63,7 +40,7 @@ export async function copyFolder(input: CopyFolderInput): Promise<FolderResult> 
   const tgtStatus = await target.status(targetPath);
   const overview = await state.overview();
   let checkpoint = overview.checkpoint;
-  const tally: Tally = { selected: 0, copied: 0, alreadyThere: 0, quarantined: 0, vanished: 0, bytes: 0 };
+  const tally = newTally(0);
   if (folderUnchanged(overview, srcStatus, tgtStatus, targetPath)) return result(input, tally, []);
 
   if (checkpoint && !checkpointStillValid(checkpoint, srcStatus, tgtStatus, targetPath)) {
@@ -74,7 +51,8 @@ export async function copyFolder(input: CopyFolderInput): Promise<FolderResult> 
   const intents = await state.intents();
   const quarantine = (await state.quarantine()).filter((q) => q.uidValidity === srcStatus.uidValidity);
 
-  const window = await openWindow(target, targetPath, checkpoint, intents, tgtStatus);
+  const fromUid = checkpoint ? Math.min(checkpoint.targetUidNext, ...intents.map((i) => i.targetUidNextBefore)) : null;
+  const window = await openWindow(target, targetPath, fromUid, tgtStatus);
   if (window.size > 0) log.info({ window: window.size }, 'checking target window for copies made before an interruption');
   const uids = [...quarantine.map((q) => q.srcUid), ...(await source.listUids(sourcePath, checkpoint?.lastUid ?? 0))];
   tally.selected = uids.length;
@@ -134,13 +112,6 @@ export async function copyFolder(input: CopyFolderInput): Promise<FolderResult> 
 
 function checkpointStillValid(c: FolderCheckpoint, src: FolderStatus, tgt: FolderStatus, targetPath: string): boolean {
   return c.uidValidity === src.uidValidity && c.targetUidValidity === tgt.uidValidity && c.targetPath === targetPath;
-}
-
-/** Without a checkpoint the whole target folder may hold copies (lost state, pre-filled target). */
-async function openWindow(target: TargetConnector, path: string, checkpoint: FolderCheckpoint | null, intents: readonly AppendIntent[], tgtStatus: FolderStatus): Promise<TargetWindow> {
-  const from = checkpoint ? Math.min(checkpoint.targetUidNext, ...intents.map((i) => i.targetUidNextBefore)) : 1;
-  if (tgtStatus.messages === 0 || from >= tgtStatus.uidNext) return TargetWindow.empty(target, path);
-  return TargetWindow.load(target, path, from);
 }
 
 function newPageWork(cursor: FolderCheckpoint): PageWork {

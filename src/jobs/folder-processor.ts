@@ -1,7 +1,10 @@
 /** The folder job: hold the folder's lease and copy it page by page. */
 import type { Job } from 'bullmq';
-import { FolderState, type FolderResult } from '../state/index.js';
+import { DEFAULT_POP3_OPTIONS } from '../config/index.js';
+import { isMaildropSource } from '../connectors/types.js';
+import { FolderState, MaildropState, type FolderResult } from '../state/index.js';
 import { copyFolder } from './copy-folder.js';
+import { copyMaildrop } from './copy-maildrop.js';
 import { leaseBoth } from './lease-connectors.js';
 import type { FolderJobData } from './queue.js';
 import { isFinalFailure, rethrowForQueue } from './retry-policy.js';
@@ -23,12 +26,15 @@ export async function processFolder(ctx: WorkerContext, job: Job<FolderJobData>,
     const source = connectors[0].connector;
     const target = connectors[1].connector;
     if (job.data.createTarget) await target.ensureFolder(targetPath);
-    const result = await copyFolder({
-      source, target, state, lease, sourcePath, targetPath, log, signal: ctx.signal, budget: ctx.budget,
+    const common = {
+      target, lease, targetPath, log, signal: ctx.signal, budget: ctx.budget,
       pageSize: spec.copy.pageSize,
       batchBytes: spec.copy.batchBytes,
-      onProgress: (done, total) => ctx.runs.setProgress(run.runId, state.fid, { sourcePath, done, total }),
-    });
+      onProgress: (done: number, total: number) => ctx.runs.setProgress(run.runId, state.fid, { sourcePath, done, total }),
+    };
+    const result = isMaildropSource(source)
+      ? await copyMaildrop({ ...common, source, state: new MaildropState(ctx.redis, ctx.keys, run.pairId, sourcePath), options: spec.pop3 ?? DEFAULT_POP3_OPTIONS })
+      : await copyFolder({ ...common, source, state, sourcePath });
     healthy = true;
     await ctx.runs.setFolderResult(run.runId, state.fid, result);
     log.info({ copied: result.copied, alreadyThere: result.alreadyThere, quarantined: result.quarantine.length }, 'folder done');
@@ -43,7 +49,12 @@ export async function processFolder(ctx: WorkerContext, job: Job<FolderJobData>,
     await rethrowForQueue(error, job, token);
   } finally {
     // A connection that saw an error (or an interruption mid-command) is closed, not reused.
-    await Promise.allSettled([...(connectors ?? []).map((c) => c.release(healthy)), lease?.release()]);
+    // A POP3 session is a snapshot of the box at login and holds its lock: end it (QUIT
+    // when nothing is marked for deletion) rather than keep it for a later job.
+    const [source, target] = connectors ?? [];
+    await Promise.allSettled([
+      source?.release(healthy && !isMaildropSource(source.connector)), target?.release(healthy), lease?.release(),
+    ]);
   }
 }
 

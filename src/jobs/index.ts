@@ -5,3 +5,4 @@ export { startWorkers, type RunningWorkers, type WorkerOptions } from './run-wor
 export type { WorkerContext } from './worker-context.js';
 export { ByteBudget } from './byte-budget.js';
 export { ConnectionPool } from './connection-pool.js';
+export { MAILDROP_FOLDER } from './copy-maildrop.js';

@@ -43,3 +43,4 @@ export {
   type PlannedFolder,
 } from './folder-plan.js';
 export { SYSTEM_FLAGS, isValidKeyword, mapFlags, type MappedFlags } from './flags.js';
+export { DATE_SOURCES, messageDate, parseDate, type DateSource } from './message-date.js';

@@ -3,6 +3,10 @@ export { FolderState, type PageCommit } from './folder-state.js';
 export type { FolderCheckpoint, AppendIntent, QuarantineRecord } from './folder-checkpoint.js';
 export { Lease, LeaseHeldError, LEASE_TTL_MS } from './lease.js';
 export { RunStore } from './run-store.js';
-export type { RunRecord, RunState, FolderResult, FolderOutcome, FolderProgress } from './run-records.js';
+export type { RunRecord, RunState, FolderResult, FolderOutcome, FolderProgress, QuarantinedMessage } from './run-records.js';
 export { checkRedisPolicy, RedisPolicyError } from './redis-policy.js';
 export { ensureEmbeddedRedis, EmbeddedRedisError, type EmbeddedRedis } from './embedded-redis.js';
+export {
+  MaildropState,
+  type MaildropCheckpoint, type MaildropCopy, type MaildropIntent, type MaildropPageCommit, type MaildropQuarantine,
+} from './maildrop-state.js';

@@ -34,12 +34,22 @@ export class StateKeys {
     return `${this.folder(pairId, fid)}:ledger:${uidValidity}`;
   }
 
-  /** Hash: source UID -> write-ahead intent JSON, for the page in flight. */
+  /** Hash: a POP3 maildrop's checkpoint (target folder, its UIDVALIDITY, the recovery window's start). */
+  maildropCheckpoint(pairId: string, fid: string): string {
+    return `${this.folder(pairId, fid)}:maildrop`;
+  }
+
+  /** Hash: POP3 message key (UIDL, or a content key) -> "targetUid date": the set of UIDLs on the target. */
+  maildropLedger(pairId: string, fid: string): string {
+    return `${this.folder(pairId, fid)}:uidls`;
+  }
+
+  /** Hash: source UID (POP3: message key) -> write-ahead intent JSON, for the page in flight. */
   intents(pairId: string, fid: string): string {
     return `${this.folder(pairId, fid)}:intents`;
   }
 
-  /** Hash: source UID -> quarantine record JSON (message the target refused). */
+  /** Hash: source UID (POP3: message key) -> quarantine record JSON (message the target refused). */
   quarantine(pairId: string, fid: string): string {
     return `${this.folder(pairId, fid)}:quarantine`;
   }

@@ -70,13 +70,13 @@ redis.call('HSET', KEYS[6], ARGV[2], ARGV[3])
 return 1`;
 
 /**
- * KEYS: lease, checkpoint, intents, quarantine. ARGV: token.
- * Forgets a folder's checkpoint, intents and quarantine after its source UIDVALIDITY changed; the old ledger is
- * keyed by the old UIDVALIDITY and simply no longer consulted.
+ * KEYS: lease, then the keys to delete. ARGV: token.
+ * Forgets a folder's state (IMAP: checkpoint, intents and quarantine after its source UIDVALIDITY changed;
+ * the old ledger is keyed by the old UIDVALIDITY and simply no longer consulted).
  */
 export const RESET_FOLDER = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return redis.error_reply('STALE_LEASE')
 end
-redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+redis.call('DEL', unpack(KEYS, 2))
 return 1`;

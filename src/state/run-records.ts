@@ -31,8 +31,19 @@ export interface FolderResult {
   readonly vanished: number;
   readonly bytes: number;
   /** Quarantined messages with the server's reason (all still-missing ones for this folder). */
-  readonly quarantine: ReadonlyArray<{ readonly uid: number; readonly size: number; readonly reason: string }>;
+  readonly quarantine: ReadonlyArray<QuarantinedMessage>;
+  /** POP3 source with a deletion policy: messages removed from the server in this run. */
+  readonly deletedFromSource?: number;
   readonly error?: string;
+}
+
+export interface QuarantinedMessage {
+  /** Source UID (POP3: the message number in that run's session). */
+  readonly uid: number;
+  /** POP3: the message's UIDL (or content key), which stays valid across sessions. */
+  readonly uidl?: string;
+  readonly size: number;
+  readonly reason: string;
 }
 
 /** Live progress of one folder, updated once per page. */

@@ -18,7 +18,8 @@ export interface JsonSummary {
       readonly outcome: string;
       readonly copied: number;
       readonly alreadyThere: number;
-      readonly quarantine: ReadonlyArray<{ readonly uid: number; readonly reason: string }>;
+      readonly quarantine: ReadonlyArray<{ readonly uid: number; readonly uidl?: string; readonly reason: string }>;
+      readonly deletedFromSource?: number;
     }>;
   }>;
 }
@@ -37,9 +38,18 @@ export function imapUrl(dovecot: DovecotServer, user: string): string {
   return `imap://${user}@127.0.0.1:${dovecot.imapPort}?tls=off`;
 }
 
+export function pop3Url(dovecot: DovecotServer, user: string): string {
+  return `pop3://${user}@127.0.0.1:${dovecot.pop3Port}?tls=off`;
+}
+
 export async function migrate(dovecot: DovecotServer, source: string, target: string, options: MigrateOptions = {}): Promise<MigrateRun> {
+  return migrateUrls(dovecot, imapUrl(dovecot, source), imapUrl(options.targetServer ?? dovecot, target), options);
+}
+
+/** `mailferry migrate` between two account URLs whose password is the test Dovecot's. */
+export async function migrateUrls(dovecot: DovecotServer, sourceUrl: string, targetUrl: string, options: MigrateOptions = {}): Promise<MigrateRun> {
   const args = [
-    'migrate', '--source', imapUrl(dovecot, source), '--target', imapUrl(options.targetServer ?? dovecot, target),
+    'migrate', '--source', sourceUrl, '--target', targetUrl,
     ...(options.redisUrl ? ['--redis', options.redisUrl] : []),
     ...(options.json === false ? [] : ['--json']),
     ...(options.args ?? []),
@@ -54,6 +64,6 @@ export async function migrate(dovecot: DovecotServer, source: string, target: st
 }
 
 /** Sum of a per-folder count over the (single) run of a summary. */
-export function total(run: MigrateRun, field: 'copied' | 'alreadyThere'): number {
-  return (run.summary?.runs[0]?.folders ?? []).reduce((sum, folder) => sum + folder[field], 0);
+export function total(run: MigrateRun, field: 'copied' | 'alreadyThere' | 'deletedFromSource'): number {
+  return (run.summary?.runs[0]?.folders ?? []).reduce((sum, folder) => sum + (folder[field] ?? 0), 0);
 }

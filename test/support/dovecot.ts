@@ -21,7 +21,10 @@ export interface DovecotServer {
   imapPort: number;
   /** Implicit-TLS IMAP. */
   imapsPort: number;
+  /** Plain POP3 (STLS offered, plaintext USER/PASS and APOP allowed; the greeting has an APOP timestamp). */
   pop3Port: number;
+  /** Implicit-TLS POP3 (pop3s). */
+  pop3sPort: number;
   /** Private directory: dovecot.conf, dovecot.log, users/, mail/, run/, tls/. */
   dir: string;
   /** The same for every user. */
@@ -45,7 +48,7 @@ export interface StartDovecotOptions {
 }
 
 /**
- * Start a private Dovecot (IMAP, IMAPS, POP3) on free 127.0.0.1 ports; resolves once IMAP greets.
+ * Start a private Dovecot (IMAP, IMAPS, POP3, POP3S) on free 127.0.0.1 ports; resolves once IMAP greets.
  *
  * The master runs in the foreground (`dovecot -F`) as our child, so its PID is ours to
  * signal; mail is stored as maildir owned by the `mailferry-test` system user.
@@ -69,6 +72,7 @@ export async function startDovecot(options: StartDovecotOptions = {}): Promise<D
       imapPort: ports.imap,
       imapsPort: ports.imaps,
       pop3Port: ports.pop3,
+      pop3sPort: ports.pop3s,
       dir,
       password: DOVECOT_PASSWORD,
       caFile: certFile,
@@ -106,10 +110,10 @@ async function launch(
   dir: string,
   confFile: string,
   input: LaunchInput,
-): Promise<{ proc: OwnedProcess; ports: { imap: number; imaps: number; pop3: number } }> {
+): Promise<{ proc: OwnedProcess; ports: { imap: number; imaps: number; pop3: number; pop3s: number } }> {
   const logFile = path.join(dir, 'dovecot.log');
   for (let attempt = 1; ; attempt++) {
-    const [imap, imaps, pop3] = (await freePorts(3)) as [number, number, number];
+    const [imap, imaps, pop3, pop3s] = (await freePorts(4)) as [number, number, number, number];
     await fs.writeFile(
       confFile,
       dovecotConfig({
@@ -118,6 +122,7 @@ async function launch(
         imapPort: imap,
         imapsPort: imaps,
         pop3Port: pop3,
+        pop3sPort: pop3s,
         certFile: input.certFile,
         keyFile: input.keyFile,
         usersDir: input.usersDir,
@@ -129,7 +134,7 @@ async function launch(
     const proc = await spawnOwned('dovecot', ['-F', '-c', confFile], { logFile: path.join(dir, 'dovecot.stderr.log') });
     try {
       await waitForTcp(imap, { until: /^\* OK.*\r\n/, deadlineMs: 15_000, alive: proc.running, what: 'dovecot' });
-      return { proc, ports: { imap, imaps, pop3 } };
+      return { proc, ports: { imap, imaps, pop3, pop3s } };
     } catch (err) {
       await proc.stop('SIGKILL');
       const log = await readLogs(logFile, path.join(dir, 'dovecot.stderr.log'));

@@ -4,12 +4,13 @@
  * can trust. Other `mailferry worker` processes on the same Redis may help.
  */
 import {
-  ConfigError, DEFAULT_COPY_OPTIONS, accountLabel, loadConfigFile, parseAccountUrl, readCaFile, resolveSecret,
-  SOURCE_PASSWORD_ENV, TARGET_PASSWORD_ENV, type RunSpec, type SecretRef,
+  ConfigError, DEFAULT_COPY_OPTIONS, DEFAULT_POP3_OPTIONS, accountLabel, checkPairKinds, loadConfigFile, parseAccountUrl, parseDeletion,
+  readCaFile, resolveSecret, SOURCE_PASSWORD_ENV, TARGET_PASSWORD_ENV, type Pop3Options, type RunSpec, type SecretRef,
 } from '../../config/index.js';
 import { enqueueRun, type EnqueuedRun } from '../../jobs/index.js';
-import { DEFAULT_FOLDER_RULES } from '../../mapping/index.js';
+import { DEFAULT_FOLDER_RULES, type DateSource } from '../../mapping/index.js';
 import type { RunRecord } from '../../state/index.js';
+import { writeMappingReport } from '../mapping-report.js';
 import { createProgressView } from '../progress.js';
 import { openSession, type Session } from '../session.js';
 import { exitCodeOf, formatSummary, type RunOutcome } from '../summary.js';
@@ -31,6 +32,11 @@ export interface MigrateOptions {
   readonly redis?: string;
   readonly stateDir?: string;
   readonly json: boolean;
+  readonly pop3Folder?: string;
+  readonly pop3Seen?: boolean;
+  readonly pop3Date?: DateSource;
+  readonly pop3Delete?: string;
+  readonly mappingReport?: string;
 }
 
 interface Plan {
@@ -47,6 +53,7 @@ export function planMigration(options: MigrateOptions): Plan {
     if (options.include.length > 0 || options.exclude.length > 0 || !options.specialUse || options.pageSize !== undefined) {
       throw new ConfigError('with --config, set folder rules and the page size in the file (pairs.NAME.folders, options.pageSize), not on the command line');
     }
+    if (pop3Flags(options).length > 0) throw new ConfigError('with --config, set POP3 options in the file (pairs.NAME.pop3), not on the command line');
     const config = loadConfigFile(options.config);
     const names = options.pair ? [options.pair] : [...config.pairs.keys()];
     const specs = names.map((name) => {
@@ -55,7 +62,7 @@ export function planMigration(options: MigrateOptions): Plan {
       return spec;
     });
     if (specs.length === 0) throw new ConfigError(`${options.config}: no pairs defined`);
-    return withLocation({ specs, concurrency: options.concurrency ?? config.concurrency ?? 4 }, options.redis ?? config.redis, options.stateDir ?? config.stateDir);
+    return checkMappingReport(withLocation({ specs, concurrency: options.concurrency ?? config.concurrency ?? 4 }, options.redis ?? config.redis, options.stateDir ?? config.stateDir), options);
   }
   if (!options.source || !options.target) {
     throw new ConfigError('give --source URL and --target URL (e.g. --source imaps://alice@old.example.com --target imaps://alice@new.example.com), or --config FILE');
@@ -63,14 +70,41 @@ export function planMigration(options: MigrateOptions): Plan {
   const secret = (file: string | undefined, env: string): SecretRef => (file ? { file } : { env });
   const source = parseAccountUrl(options.source, '--source', secret(options.sourcePasswordFile, SOURCE_PASSWORD_ENV), options.sourceCa);
   const target = parseAccountUrl(options.target, '--target', secret(options.targetPasswordFile, TARGET_PASSWORD_ENV), options.targetCa);
+  checkPairKinds(source, target, '--source/--target', pop3Flags(options));
+  const map = options.pop3Folder === undefined ? {} : { INBOX: options.pop3Folder };
   const spec: RunSpec = {
     pairName: `${accountLabel(source)} -> ${accountLabel(target)}`,
     source,
     target,
-    rules: { ...DEFAULT_FOLDER_RULES, include: options.include, exclude: options.exclude, specialUse: options.specialUse },
+    rules: { ...DEFAULT_FOLDER_RULES, include: options.include, exclude: options.exclude, specialUse: options.specialUse, map },
     copy: { ...DEFAULT_COPY_OPTIONS, ...(options.pageSize ? { pageSize: options.pageSize } : {}) },
+    ...(source.kind === 'pop3' ? { pop3: pop3Options(options) } : {}),
   };
-  return withLocation({ specs: [spec], concurrency: options.concurrency ?? 4 }, options.redis, options.stateDir);
+  return checkMappingReport(withLocation({ specs: [spec], concurrency: options.concurrency ?? 4 }, options.redis, options.stateDir), options);
+}
+
+/** The POP3-only flags the user gave, by name (refused for other sources). */
+function pop3Flags(options: MigrateOptions): string[] {
+  const given: Array<[string, unknown]> = [
+    ['--pop3-folder', options.pop3Folder], ['--pop3-seen', options.pop3Seen], ['--pop3-date', options.pop3Date], ['--pop3-delete', options.pop3Delete],
+  ];
+  return given.filter(([, value]) => value !== undefined).map(([name]) => name);
+}
+
+function pop3Options(options: MigrateOptions): Pop3Options {
+  return {
+    markSeen: options.pop3Seen ?? DEFAULT_POP3_OPTIONS.markSeen,
+    dateFrom: options.pop3Date ?? DEFAULT_POP3_OPTIONS.dateFrom,
+    deletion: options.pop3Delete === undefined ? DEFAULT_POP3_OPTIONS.deletion : parseDeletion(options.pop3Delete, '--pop3-delete'),
+  };
+}
+
+/** The report maps UIDLs: refuse it up front when no pair has a POP3 source. */
+function checkMappingReport(plan: Plan, options: MigrateOptions): Plan {
+  if (options.mappingReport && !plan.specs.some((spec) => spec.source.kind === 'pop3')) {
+    throw new ConfigError('--mapping-report: only POP3 sources have a UIDL mapping to report, and no pair here has one');
+  }
+  return plan;
 }
 
 /** Adds where Redis is, leaving out what was not given (exactOptionalPropertyTypes). */
@@ -106,6 +140,10 @@ export async function migrate(options: MigrateOptions): Promise<number> {
       return interrupted;
     }
     report(outcomes, options.json);
+    if (options.mappingReport) {
+      const lines = await writeMappingReport(options.mappingReport, plan.specs, session.redis, session.keys);
+      process.stderr.write(`Mapping report: ${lines} message(s) in ${options.mappingReport}\n`);
+    }
     return Math.max(...outcomes.map(exitCodeOf));
   } finally {
     await session.close();

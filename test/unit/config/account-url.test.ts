@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ImapAccountSpec, SecretRef } from '../../../src/config/account-spec.js';
+import type { ImapAccountSpec, Pop3AccountSpec, SecretRef } from '../../../src/config/account-spec.js';
 import { parseAccountUrl } from '../../../src/config/account-url.js';
 import { ConfigError } from '../../../src/config/config-error.js';
 
@@ -42,6 +42,17 @@ describe('parseAccountUrl: accepted forms', () => {
     expect(parseAccountUrl('imaps://alice@MAIL.Example.COM', 'source', secret).host).toBe('mail.example.com');
   });
 
+  it.each<[string, string, Omit<Pop3AccountSpec, 'kind' | 'secret'>]>([
+    ['pop3s with the default port 995', 'pop3s://alice@mail.example.com',
+      { host: 'mail.example.com', port: 995, user: 'alice', tls: 'implicit', auth: 'auto' }],
+    ['pop3 with the default port 110 requires STLS', 'pop3://bob@old.example.com',
+      { host: 'old.example.com', port: 110, user: 'bob', tls: 'starttls', auth: 'auto' }],
+    ['pop3 with ?tls=off and APOP', 'pop3://bob@127.0.0.1:1110?tls=off&auth=apop',
+      { host: '127.0.0.1', port: 1110, user: 'bob', tls: 'off', auth: 'apop' }],
+  ])('%s: %s', (_name, text, expected) => {
+    expect(parseAccountUrl(text, 'source', secret)).toEqual({ kind: 'pop3', ...expected, secret });
+  });
+
   it('passes caFile through', () => {
     const spec = parseAccountUrl('imaps://alice@mail.example.com', 'target', { file: '/run/secrets/pw' }, '/etc/ssl/private-ca.pem');
     expect(spec).toEqual({
@@ -57,8 +68,11 @@ describe('parseAccountUrl: refused forms', () => {
       /^source: do not put the password in the URL \(it shows in "ps"\)/],
     ['password without a user', 'imaps://:hunter2@mail.example.com',
       /do not put the password in the URL/],
-    ['unknown scheme', 'pop3://alice@mail.example.com',
-      /^source: unsupported scheme "pop3:"; use imaps:\/\/ \(TLS\) or imap:\/\/ \(STARTTLS\)$/],
+    ['unknown scheme', 'pop://alice@mail.example.com',
+      /^source: unsupported scheme "pop:"; use imaps:\/\/ or pop3s:\/\/ \(TLS\), imap:\/\/ or pop3:\/\/ \(STARTTLS\)$/],
+    ['pop3s with tls=off', 'pop3s://alice@mail.example.com?tls=off',
+      /^source: pop3s:\/\/ is TLS by definition; use pop3:\/\/\.\.\.\?tls=off for plaintext$/],
+    ['pop3 auth that does not exist', 'pop3://alice@mail.example.com?auth=cram', /^source: \?auth= accepts auto, user, apop$/],
     ['http scheme', 'https://alice@mail.example.com',
       /unsupported scheme "https:"/],
     ['imaps with tls=off', 'imaps://alice@mail.example.com?tls=off',
@@ -79,7 +93,7 @@ describe('parseAccountUrl: refused forms', () => {
     ['missing user and host', 'imaps:///INBOX',
       /^source: the URL needs a user name, e\.g\. imaps:\/\/alice@mail\.example\.com$/],
     ['missing host after the user', 'imaps://alice@',
-      /^source: "imaps:\/\/alice@" is not a URL; expected imaps:\/\/USER@HOST\[:PORT\] or imap:\/\/USER@HOST\[:PORT\]$/],
+      /^source: "imaps:\/\/alice@" is not a URL; expected imaps:\/\/USER@HOST\[:PORT\], imap:\/\/USER@HOST\[:PORT\], pop3s:\/\/USER@HOST\[:PORT\] or pop3:\/\/USER@HOST\[:PORT\]$/],
     ['not a URL at all', 'alice@mail.example.com',
       /^source: "alice@mail\.example\.com" is not a URL/],
     ['empty string', '', /^source: "" is not a URL/],

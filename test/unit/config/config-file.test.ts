@@ -132,6 +132,27 @@ pairs:
     expect(config.pairs.get('p')?.rules).toEqual({ include: [], exclude: ['Trash'], map: {}, renames: [], specialUse: true });
   });
 
+  it('reads a POP3 source with its options; the folder becomes a map rule for INBOX', () => {
+    const config = loadConfigFile(write(`${ACCOUNTS}
+  pop:
+    url: pop3://carol@pop.example.com?tls=off&auth=apop
+    password: { env: POP_PASSWORD }
+pairs:
+  carol:
+    source: pop
+    target: b
+    pop3: { folder: Imported/POP, markSeen: true, date: date, delete: "older-than:30d" }
+  plain:
+    source: pop
+    target: a
+`));
+    const carol = config.pairs.get('carol');
+    expect(carol?.source).toMatchObject({ kind: 'pop3', port: 110, tls: 'off', auth: 'apop' });
+    expect(carol?.rules.map).toEqual({ INBOX: 'Imported/POP' });
+    expect(carol?.pop3).toEqual({ markSeen: true, dateFrom: 'date', deletion: { mode: 'older-than', days: 30 } });
+    expect(config.pairs.get('plain')?.pop3).toEqual({ markSeen: false, dateFrom: 'received', deletion: { mode: 'never' } });
+  });
+
   it('accepts a config with no pairs', () => {
     expect(loadConfigFile(write(`${ACCOUNTS}\npairs: {}\n`)).pairs.size).toBe(0);
   });
@@ -139,7 +160,7 @@ pairs:
   it('loads the documented example config', () => {
     const example = fileURLToPath(new URL('../../../config/example.yaml', import.meta.url));
     const config = loadConfigFile(example);
-    expect([...config.pairs.keys()]).toEqual(['alice', 'bob']);
+    expect([...config.pairs.keys()]).toEqual(['alice', 'bob', 'carol']);
     expect(config.pairs.get('alice')?.target.user).toBe('alice@example.com');
     expect(config.pairs.get('bob')?.source).toMatchObject({ tls: 'starttls', port: 143, caFile: '/etc/mailferry/old-example-ca.pem' });
   });
@@ -147,6 +168,24 @@ pairs:
 
 describe('loadConfigFile: errors name the file and the path inside it', () => {
   it.each<[string, string, RegExp[]]>([
+    ['a POP3 account as the target', `${ACCOUNTS}
+  pop:
+    url: pop3s://carol@pop.example.com
+    password: { env: POP_PASSWORD }
+pairs:
+  x: { source: a, target: pop }
+`, [/: pairs\.x: the target is a POP3 account, but POP3 can only be a source/]],
+    ['pop3 options on an IMAP source', `${ACCOUNTS}
+pairs:
+  x: { source: a, target: b, pop3: { markSeen: true } }
+`, [/: pairs\.x: pop3 only apply to a POP3 source/]],
+    ['a deletion policy that does not exist', `${ACCOUNTS}
+  pop:
+    url: pop3s://carol@pop.example.com
+    password: { env: POP_PASSWORD }
+pairs:
+  x: { source: pop, target: a, pop3: { delete: "after-30-days" } }
+`, [/: pairs\.x\.pop3\.delete: "after-30-days" is not a deletion policy; use never, after-copy or older-than:DAYSd/]],
     ['pair names an unknown source account', `${ACCOUNTS}
 pairs:
   x:

@@ -1,0 +1,209 @@
+/**
+ * Copies a POP3 maildrop into one target folder, exactly once, in bounded pages:
+ *
+ *   listing (UIDL + LIST) -> keys not yet on the target -> intent -> APPEND -> commit page
+ *
+ * The checkpoint is the set of keys (UIDLs) already on the target. A crash between
+ * APPEND and commit is healed as for IMAP: the target window (from the last committed
+ * target UIDNEXT) is searched by size + SHA-256 before appending again. POP3 has no
+ * flags or dates: the pair's options give them. Deletion from the server, if asked,
+ * comes last (maildrop-deletion.ts).
+ */
+import type { Logger } from 'pino';
+import type { Pop3Options } from '../config/index.js';
+import type { FlagPolicy, MaildropSource } from '../connectors/types.js';
+import { messageDate } from '../mapping/index.js';
+import type { FolderResult, MaildropCheckpoint, MaildropCopy, MaildropQuarantine, MaildropState } from '../state/index.js';
+import { appendMessages } from './append-messages.js';
+import { newTally, openWindow, type CopyCommonInput, type Tally } from './copy-common.js';
+import { crashPoint } from './crash-points.js';
+import { InterruptedError } from './interrupted-error.js';
+import { deleteConfirmed } from './maildrop-deletion.js';
+import { ContentKeys, identifyMessages, type IdentifiedEntry } from './maildrop-keys.js';
+import { noteReleased } from './memory-pressure.js';
+import { chunk } from './pages.js';
+import { readAhead, sourceBatches, type HashedMessage, type SourceBatch } from './source-batches.js';
+import type { TargetWindow } from './target-window.js';
+
+/** The one folder a maildrop source lists. */
+export const MAILDROP_FOLDER = 'INBOX';
+
+export interface CopyMaildropInput extends CopyCommonInput {
+  readonly source: MaildropSource;
+  readonly state: MaildropState;
+  readonly options: Pop3Options;
+  /** The clock, for the date fallback and `older-than` deletion. */
+  readonly now?: () => Date;
+}
+
+/** What the page in progress has done so far, committed when its last batch is stored. */
+interface PageWork {
+  keys: string[];
+  copied: Array<readonly [string, MaildropCopy]>;
+  quarantined: MaildropQuarantine[];
+  targetUidNext: number;
+  uidUnknown: boolean;
+}
+
+/** Shared by every batch of one run. */
+interface RunContext {
+  readonly input: CopyMaildropInput;
+  readonly policy: FlagPolicy;
+  readonly window: TargetWindow;
+  readonly byNumber: ReadonlyMap<number, IdentifiedEntry>;
+  readonly contentKeys: ContentKeys;
+  readonly tally: Tally;
+  readonly now: () => Date;
+  /** Every key this run saw in the listing or computed (for the quarantine report). */
+  readonly listedKeys: Set<string>;
+}
+
+export async function copyMaildrop(input: CopyMaildropInput): Promise<FolderResult> {
+  const { source, target, state, lease, targetPath, log } = input;
+  const now = input.now ?? (() => new Date());
+  const identification = identifyMessages(await source.listMaildrop());
+  warnAboutIdentity(log, identification.sharedUidl, identification.withoutUidl);
+  const tgtStatus = await target.status(targetPath);
+  let checkpoint = await state.checkpoint();
+  if (checkpoint && (checkpoint.targetPath !== targetPath || checkpoint.targetUidValidity !== tgtStatus.uidValidity)) {
+    log.warn({ was: checkpoint.targetPath, now: targetPath }, 'target folder changed (another path, or recreated); re-matching by content');
+    await state.reset(lease);
+    checkpoint = null;
+  }
+  const intents = await state.intents();
+  const fromUid = checkpoint ? Math.min(checkpoint.targetUidNext, ...intents.map((i) => i.targetUidNextBefore)) : null;
+  const window = await openWindow(target, targetPath, fromUid, tgtStatus);
+  if (window.size > 0) log.info({ window: window.size }, 'checking target window for copies made before an interruption');
+
+  const entries = identification.entries;
+  const uidlKeys = entries.flatMap((e) => (e.identity.kind === 'uidl' ? [e.identity.key] : []));
+  const known = await state.copies(uidlKeys);
+  // Content-keyed messages are fetched every run: their key is known only from their bytes.
+  const todo = entries.filter((e) => e.identity.kind === 'content' || !known.has(e.identity.key));
+  const tally = newTally(todo.length);
+  await input.onProgress?.(0, todo.length);
+
+  const run: RunContext = {
+    input, window, tally, now,
+    policy: await target.flagPolicy(targetPath),
+    byNumber: new Map(entries.map((e) => [e.entry.number, e])),
+    contentKeys: new ContentKeys(),
+    listedKeys: new Set(uidlKeys),
+  };
+  const wasQuarantined = new Set((await state.quarantine()).map((q) => q.key));
+  let cursor: MaildropCheckpoint = checkpoint ?? {
+    targetPath, targetUidValidity: tgtStatus.uidValidity, targetUidNext: window.size > 0 ? 1 : tgtStatus.uidNext,
+  };
+  const pages = chunk(todo.map((e) => e.entry.number), input.pageSize);
+  let work = newPageWork(cursor);
+  let done = 0;
+
+  const batches = readAhead(sourceBatches(source, MAILDROP_FOLDER, pages, input.batchBytes, input.budget), (b) => b.release());
+  for await (const batch of batches) {
+    try {
+      if (batch.firstOfPage && input.signal.aborted) throw new InterruptedError();
+      await storeBatch(run, batch, cursor, work);
+    } finally {
+      batch.release();
+      noteReleased(batch.messages.reduce((sum, m) => sum + m.size, 0), Math.max(0, ...batch.messages.map((m) => m.size)));
+    }
+    if (!batch.lastOfPage) continue;
+
+    tally.vanished += batch.vanished;
+    const targetUidNext = work.uidUnknown ? Math.max(work.targetUidNext, (await target.status(targetPath)).uidNext) : work.targetUidNext;
+    cursor = { ...cursor, targetUidNext };
+    const released = work.copied.map(([key]) => key).filter((key) => wasQuarantined.has(key));
+    await state.commitPage(lease, { checkpoint: cursor, copied: work.copied, clearIntents: work.keys, quarantined: work.quarantined, released });
+    crashPoint('after-commit');
+    work = newPageWork(cursor);
+    done += batch.page.length;
+    await input.onProgress?.(done, todo.length);
+  }
+  // Complete: every copy of ours in the window has been claimed, and intents left over
+  // (for messages gone from the server meanwhile) have nothing more to tell.
+  const complete = { ...cursor, targetUidNext: Math.max(cursor.targetUidNext, tgtStatus.uidNext) };
+  const stale = (await state.intents()).map((i) => i.key);
+  await state.commitPage(lease, { checkpoint: complete, copied: [], clearIntents: stale, quarantined: [], released: [] });
+
+  const deleted = await deleteConfirmed({ source, state, entries, deletion: input.options.deletion, now: now(), log });
+  const stillQuarantined = (await state.quarantine()).filter((q) => run.listedKeys.has(q.key));
+  return result(input, tally, stillQuarantined, run.byNumber, deleted);
+}
+
+function warnAboutIdentity(log: Logger, sharedUidl: number, withoutUidl: number): void {
+  if (withoutUidl > 0) {
+    log.warn({ messages: withoutUidl }, 'the POP3 server gives no UIDL: messages are recognised by content, fetched in full on every run, and never deleted from the server');
+  }
+  if (sharedUidl > 0) {
+    log.warn({ messages: sharedUidl }, 'the POP3 server gives the same UIDL to several messages: those are recognised by content, fetched in full on every run, and never deleted from the server');
+  }
+}
+
+function newPageWork(cursor: MaildropCheckpoint): PageWork {
+  return { keys: [], copied: [], quarantined: [], targetUidNext: cursor.targetUidNext, uidUnknown: false };
+}
+
+/** Keys each message, skips content-keyed ones already copied, claims window copies, appends the rest. */
+async function storeBatch(run: RunContext, batch: SourceBatch, cursor: MaildropCheckpoint, work: PageWork): Promise<void> {
+  const { input, tally } = run;
+  const { target, state, lease, targetPath, log } = input;
+  const keyOf = new Map<number, string>();
+  const contentKeyed: string[] = [];
+  for (const m of batch.messages) {
+    const identity = run.byNumber.get(m.srcUid)?.identity;
+    if (!identity) continue;
+    const key = identity.kind === 'uidl' ? identity.key : run.contentKeys.keyOf(identity.scope, m.sha256);
+    keyOf.set(m.srcUid, key);
+    run.listedKeys.add(key);
+    if (identity.kind === 'content') contentKeyed.push(key);
+  }
+  // UIDL-keyed messages were filtered before fetching; content-keyed ones only now.
+  const known = await state.copies(contentKeyed);
+  const fresh = batch.messages.filter((m) => keyOf.has(m.srcUid) && !known.has(keyOf.get(m.srcUid) as string));
+  tally.selected -= batch.messages.length - fresh.length;
+  const messages = fresh.map((m) => withPop3FlagsAndDate(m, input.options, run.now()));
+  const dateOf = new Map(messages.map((m) => [m.srcUid, m.message.internalDate]));
+  const keyed = (uid: number) => keyOf.get(uid) as string;
+  work.keys.push(...messages.map((m) => keyed(m.srcUid)));
+
+  const claims = await run.window.claim(messages);
+  for (const [srcUid, tgtUid] of claims) work.copied.push([keyed(srcUid), { targetUid: tgtUid, date: dateOf.get(srcUid) as Date }]);
+  tally.alreadyThere += claims.size;
+
+  const toAppend = messages.filter((m) => !claims.has(m.srcUid));
+  if (toAppend.length === 0) return;
+  await state.writeIntents(lease, toAppend.map((m) => ({ key: keyed(m.srcUid), size: m.size, sha256: m.sha256, targetUidNextBefore: cursor.targetUidNext })));
+  crashPoint('after-intents');
+  const outcome = await appendMessages(target, targetPath, toAppend, run.policy);
+  for (const appended of outcome.appended) {
+    crashPoint('after-append');
+    work.copied.push([keyed(appended.srcUid), { targetUid: appended.uid ?? 0, date: dateOf.get(appended.srcUid) as Date }]);
+    tally.copied += 1;
+    tally.bytes += appended.size;
+    if (appended.uid === undefined) work.uidUnknown = true;
+    else work.targetUidNext = Math.max(work.targetUidNext, appended.uid + 1);
+  }
+  for (const refused of outcome.refused) {
+    log.warn({ uidl: keyed(refused.srcUid), size: refused.size, reason: refused.reason }, 'target refused message; quarantined');
+    work.quarantined.push({ key: keyed(refused.srcUid), size: refused.size, code: refused.code, reason: refused.reason });
+  }
+  tally.quarantined += outcome.refused.length;
+}
+
+/** POP3 keeps neither: \Seen comes from the pair's option, INTERNALDATE from the headers. */
+function withPop3FlagsAndDate(m: HashedMessage, options: Pop3Options, now: Date): HashedMessage {
+  const flags = options.markSeen ? ['\\Seen'] : [];
+  return { ...m, message: { ...m.message, flags, internalDate: messageDate(m.message.raw, options.dateFrom, now) } };
+}
+
+function result(input: CopyMaildropInput, tally: Tally, quarantine: readonly MaildropQuarantine[], byNumber: ReadonlyMap<number, IdentifiedEntry>, deleted: number): FolderResult {
+  const numberOf = new Map([...byNumber.values()].flatMap((e) => (e.identity.kind === 'uidl' ? [[e.identity.key, e.entry.number] as const] : [])));
+  return {
+    sourcePath: MAILDROP_FOLDER,
+    targetPath: input.targetPath,
+    outcome: 'done',
+    ...tally,
+    quarantine: quarantine.map((q) => ({ uid: numberOf.get(q.key) ?? 0, uidl: q.key, size: q.size, reason: q.reason })),
+    ...(input.options.deletion.mode === 'never' ? {} : { deletedFromSource: deleted }),
+  };
+}
