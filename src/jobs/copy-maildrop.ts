@@ -125,6 +125,8 @@ export async function copyMaildrop(input: CopyMaildropInput): Promise<FolderResu
   const stale = (await state.intents()).map((i) => i.key);
   await state.commitPage(lease, { checkpoint: complete, copied: [], clearIntents: stale, quarantined: [], released: [] });
 
+  // Stopping now leaves the box as it was; the next run deletes what this one copied.
+  if (input.signal.aborted) throw new InterruptedError();
   const deleted = await deleteConfirmed({ source, state, entries, deletion: input.options.deletion, now: now(), log });
   const stillQuarantined = (await state.quarantine()).filter((q) => run.listedKeys.has(q.key));
   return result(input, tally, stillQuarantined, run.byNumber, deleted);

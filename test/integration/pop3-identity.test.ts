@@ -40,7 +40,7 @@ function run(server: DovecotServer, sourceUrl: string, target: string, options: 
 
 beforeAll(async () => {
   [plain, sharedUidl, redis] = await Promise.all([
-    startDovecot({ users: ['nouidl', 'nouidl-dst', 'big', 'big-dst', 'cut', 'cut-dst'] }),
+    startDovecot({ users: ['nouidl', 'nouidl-dst', 'big', 'big-dst', 'cut', 'cut-dst', 'term', 'term-dst'] }),
     startDovecot({ users: ['dup', 'dup-dst'], extraConfig: SAME_UIDL }),
     startRedis(),
   ]);
@@ -100,6 +100,37 @@ describe('a large POP box', () => {
   }, 180_000);
 });
 
+/** Resolves once `user`'s INBOX holds at least `count` messages (the run is copying). */
+async function whenTargetHas(server: DovecotServer, user: string, count: number): Promise<void> {
+  while ((await countMessages(account(server, user), 'INBOX').catch(() => 0)) < count) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+describe('SIGTERM mid-run', () => {
+  it('stops at a page boundary with exit 143, deletes nothing, and the same command resumes exactly', async () => {
+    const messages = range(0, 2000).map(smallMessage);
+    await fillInbox(plain, 'term', messages);
+    const args = ['migrate', '--source', pop3Url(plain, 'term'), '--target', imapUrl(plain, 'term-dst'), '--redis', redis.url,
+      '--page-size', '100', '--pop3-delete', 'after-copy', '--json'];
+    const env = { MAILFERRY_SOURCE_PASSWORD: plain.password, MAILFERRY_TARGET_PASSWORD: plain.password };
+    const run = startCli(args, { env, timeoutMs: 120_000 });
+    await whenTargetHas(plain, 'term-dst', 300);
+    run.child.kill('SIGTERM');
+    const stopped = await run.result;
+    expect(stopped.code, stopped.stderr).toBe(143);
+    expect(await countMessages(account(plain, 'term'), 'INBOX')).toBe(messages.length);
+
+    const resumed = await migrateUrls(plain, pop3Url(plain, 'term'), imapUrl(plain, 'term-dst'), {
+      redisUrl: redis.url, timeoutMs: 120_000, args: ['--page-size', '100', '--pop3-delete', 'after-copy'],
+    });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(total(resumed, 'copied')).toBeLessThan(messages.length);
+    expect(await hashes(plain, 'term-dst')).toEqual(messages.map(sha256).sort());
+    expect(await countMessages(account(plain, 'term'), 'INBOX')).toBe(0);
+  }, 150_000);
+});
+
 describe('a dropped POP3 connection', () => {
   it('mid-run: the folder job is retried in a new session and the target ends up exact', async () => {
     const messages = range(0, 2000).map(smallMessage);
@@ -111,9 +142,7 @@ describe('a dropped POP3 connection', () => {
         '--redis', redis.url, '--page-size', '100', '--json',
       ], { env: { MAILFERRY_SOURCE_PASSWORD: plain.password, MAILFERRY_TARGET_PASSWORD: plain.password }, timeoutMs: 120_000 });
       // Cut once a few pages are on the target, while the rest is still being read.
-      while ((await countMessages(account(plain, 'cut-dst'), 'INBOX').catch(() => 0)) < 300) {
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
+      await whenTargetHas(plain, 'cut-dst', 300);
       expect(cutter.cutAll()).toBeGreaterThan(0);
       const acceptedAtCut = cutter.accepted;
       const finished = await run.result;

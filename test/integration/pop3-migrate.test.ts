@@ -4,13 +4,14 @@
  * dot-stuffed lines included), with its date from its Received: header; delete mode may
  * only empty the POP box of what the target holds.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messageDate } from '../../src/mapping/index.js';
 import { bigMessage, buildCorpus, type CorpusMessage } from '../support/corpus.js';
 import { startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { countMessages, loadMessages, sha256, snapshotAccount, type AccountRef } from '../support/imap-account.js';
+import { runCli } from '../support/cli.js';
 import { startRedis, type RedisServer } from '../support/redis.js';
 import { makeTempDir, removeTempDir } from '../support/temp-dir.js';
 import { imapUrl, migrateUrls, pop3Url, total, type MigrateOptions, type MigrateRun } from './migrate-cli.js';
@@ -163,6 +164,32 @@ describe('mailferry migrate --source pop3://', () => {
     const resumed = await run(source, target, { args });
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(await hashes(target)).toEqual(expectedHashes(POP_MESSAGES));
+  });
+});
+
+describe('migrate --config with a POP3 account', () => {
+  it('takes the pair\'s pop3 block: folder, \\Seen and the date source', async () => {
+    const source = await popBox(POP_MESSAGES.slice(0, 4));
+    const target = await newUser();
+    const file = path.join(tmp, 'pop3.yaml');
+    await writeFile(file, [
+      `redis: ${redis.url}`,
+      'accounts:',
+      `  pop: { url: "pop3://${source}@127.0.0.1:${dovecot.pop3Port}", tls: off, password: { env: POP_PASSWORD } }`,
+      `  imap: { url: "imap://${target}@127.0.0.1:${dovecot.imapPort}", tls: off, password: { env: IMAP_PASSWORD } }`,
+      'pairs:',
+      '  carol:',
+      '    source: pop',
+      '    target: imap',
+      '    pop3: { folder: Archive/From POP, markSeen: true, date: now, delete: never }',
+      '',
+    ].join('\n'));
+    const before = Date.now();
+    const result = await runCli(['migrate', '--config', file, '--json'], { env: { POP_PASSWORD: dovecot.password, IMAP_PASSWORD: dovecot.password } });
+    expect(result.code, result.stderr).toBe(0);
+    const stored = (await snapshotAccount(account(target))).get('Archive/From POP') ?? [];
+    expect(stored.map((m) => m.sha256).sort()).toEqual(expectedHashes(POP_MESSAGES.slice(0, 4)));
+    expect(stored.every((m) => m.flags.join() === '\\Seen' && Date.parse(m.internalDate) >= Math.floor(before / 1000) * 1000)).toBe(true);
   });
 });
 
