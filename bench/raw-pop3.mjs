@@ -2,11 +2,12 @@
  * The floor for reading a POP3 box: one plain `net` connection, USER/PASS, UIDL, LIST,
  * then RETR of every message, bodies counted and discarded, QUIT.
  *
- * Without --pipeline (the reference) each RETR is written only when the previous answer
- * has been read to its terminating ".\r\n": one round trip per message, the fastest a
- * non-pipelining POP3 reader can go (which is how mailferry's POP3 source reads). With
- * --pipeline W it checks CAPA for PIPELINING (RFC 2449) and keeps up to W RETR commands
- * outstanding (informational: what pipelining would buy).
+ * Without --pipeline each RETR is written only when the previous answer has been read to
+ * its terminating ".\r\n": one round trip per message, the fastest a non-pipelining POP3
+ * reader can go (which is how mailferry's POP3 source reads from a server without
+ * PIPELINING). With --pipeline W it checks CAPA for PIPELINING (RFC 2449) and keeps up to
+ * W RETR commands outstanding (as mailferry does, with a window of 32, when the server
+ * lists it; the reference of the bench's POP3 latency scenario).
  *
  * Run as a child process so its wall time and peak RSS are measured like the other tools:
  *   MAILFERRY_SOURCE_PASSWORD=... node bench/raw-pop3.mjs --port P --user U [--host H] [--pipeline W]

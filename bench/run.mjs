@@ -25,7 +25,7 @@ import { HEADER, MiB, NOISE_LIMIT, fmt, pairedRatio, scenarioRows, summarize, ta
 import { compareSnapshots, describeMeta, snapshotWithoutTuid } from './verify.mjs';
 import { summarizeProfile } from './cpu-profile.mjs';
 import { findPids, machineBusySeconds, machineIowaitSeconds, treeCpuSeconds } from './proc-cpu.mjs';
-import { POP3_ARGS, POP3_USAGE, pop3Options, pop3Report, pop3Targets, runPop3Scenario } from './pop3-scenario.mjs';
+import { POP3_ARGS, POP3_USAGE, pop3Options, pop3Report, pop3Targets, runPop3LatencyScenario, runPop3Scenario } from './pop3-scenario.mjs';
 
 const USAGE = `usage: node bench/run.mjs [options]
   --messages N          messages in the local corpus (default 3000)
@@ -34,7 +34,7 @@ const USAGE = `usage: node bench/run.mjs [options]
   --latency-messages N  messages in the latency scenario's corpus (default 1000)
   --latency-rounds R    interleaved rounds through the proxy (default 1)
   --rtt MS              round trip added by the latency proxy (default 20)
-  --skip-latency        skip the latency scenario
+  --skip-latency        skip the IMAP latency scenario (the POP3 one has --skip-pop3-latency)
 ${POP3_USAGE}
   --noop-runs N         no-op re-runs (default 3)
   --concurrency N       pass --concurrency to mailferry (default: mailferry's own, 4)
@@ -283,6 +283,9 @@ async function main() {
   if (!opts.skipPop3) {
     results.pop3 = await runPop3Scenario({ opts, dovecot, redisClient, redisUrl: redis.url, workDir, freshUser, cpuNow, progress });
   }
+  if (!opts.skipPop3Latency) {
+    results.pop3Latency = await runPop3LatencyScenario({ opts, dovecot, redisClient, redisUrl: redis.url, workDir, freshUser, cpuNow, progress });
+  }
 
   // ---------------------------------------------------------------- report
   printReport(results, opts);
@@ -294,7 +297,7 @@ async function main() {
   // exact) is worth its logs.
   const broken = Object.values(results.scenarios).some((sc) => Object.values(sc.runs).flat().some((r) => !r.ok)
     || sc.runs.mailferry.some((r) => r.exact && !r.exact.byteExact));
-  if (broken || results.pop3?.broken) keepWork = true;
+  if (broken || results.pop3?.broken || results.pop3Latency?.broken) keepWork = true;
   if (keepWork) progress(`logs kept in ${workDir}`);
   else fs.rmSync(workDir, { recursive: true, force: true });
 }
@@ -512,6 +515,7 @@ function printReport(results, opts) {
     }
   }
   if (results.pop3) out.push('', ...pop3Report(results.pop3));
+  if (results.pop3Latency) out.push('', ...pop3Report(results.pop3Latency));
   out.push('');
 
   // Targets
@@ -541,7 +545,7 @@ function printReport(results, opts) {
       `peak ${worst} per account (overall ${Math.max(0, ...peaks.map((c) => c.overall))})${unknown ? `; ${unknown} connection(s) with an unrecognized login, not attributed` : ''}`);
     add(`${lat.name}: mailferry byte-exact`, lat.tools.mailferry.byteExact === true, lat.tools.mailferry.exactNote);
   }
-  if (results.pop3) for (const x of pop3Targets(results.pop3)) add(x.name, x.pass, x.detail);
+  for (const p of [results.pop3, results.pop3Latency]) if (p) for (const x of pop3Targets(p)) add(x.name, x.pass, x.detail);
   for (const x of targets) out.push(`${x.pass ? 'PASS' : 'FAIL'}  ${x.name}: ${x.detail}`);
   results.targets = targets;
   const failed = targets.filter((x) => !x.pass).length;

@@ -1,8 +1,8 @@
 /**
  * The POP3 connector against a real Dovecot POP3: exact bytes through node-pop3's broken
- * data path, deletion semantics (QUIT commits, a drop rolls back), TLS in both styles,
- * APOP, and failures that must end in an error instead of a hang. Messages are loaded
- * over IMAP (independent of the connector).
+ * data path, pipelined RETR (RFC 2449) and its fallback, deletion semantics (QUIT commits,
+ * a drop rolls back), TLS in both styles, APOP, and failures that must end in an error
+ * instead of a hang. Messages are loaded over IMAP (independent of the connector).
  */
 import fs from 'node:fs/promises';
 import net from 'node:net';
@@ -12,7 +12,7 @@ import { Pop3Source, type Pop3AccountOptions, type Pop3Logger } from '../../src/
 import type { CorpusMessage } from '../support/corpus.js';
 import { startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { countMessages, loadMessages, sha256 } from '../support/imap-account.js';
-import { startPop3Proxy, type Pop3Proxy } from '../support/pop3-proxy.js';
+import { startPop3Proxy, type Pop3Proxy, type Pop3ProxyOptions } from '../support/pop3-proxy.js';
 import { freePort } from '../support/ports.js';
 import { Prng } from '../support/prng.js';
 
@@ -55,6 +55,10 @@ const BIG = (() => {
   return message('big', Buffer.concat(lines));
 })();
 const small = (n: number) => message(`small ${n}`, Buffer.from(`Message number ${n}.${CRLF}`, 'latin1'));
+/** 45 messages (more than one pipelining window): small ones around 8-bit, dot-stuffed and >1 MiB ones. */
+const PIPE_SPECIAL: Readonly<Record<number, Buffer>> = { 11: LATIN1, 12: DOTS, 21: BIG, 30: DOTS };
+const PIPE_BOX = Array.from({ length: 45 }, (_, i) => PIPE_SPECIAL[i + 1] ?? small(i + 1));
+const PIPE_NUMBERS = PIPE_BOX.map((_, i) => i + 1);
 
 let dovecot: DovecotServer;
 let ca: Buffer;
@@ -74,7 +78,7 @@ function source(user: string, options: Partial<Pop3AccountOptions> = {}): Pop3So
   return created;
 }
 
-async function proxy(options: { noUidl?: boolean; noStls?: boolean; cutAfterBytes?: number } = {}): Promise<Pop3Proxy> {
+async function proxy(options: Omit<Pop3ProxyOptions, 'port'> = {}): Promise<Pop3Proxy> {
   const started = await startPop3Proxy({ port: dovecot.pop3Port, ...options });
   proxies.push(started);
   return started;
@@ -100,7 +104,7 @@ function recordingLogger(): Pop3Logger & { text(): string } {
 }
 
 beforeAll(async () => {
-  dovecot = await startDovecot({ users: ['bytes', 'dele', 'keep', 'shift', 'tls'] });
+  dovecot = await startDovecot({ users: ['bytes', 'dele', 'keep', 'shift', 'tls', 'pipe'] });
   ca = await fs.readFile(dovecot.caFile);
   const account = (user: string) => ({ port: dovecot.imapPort, user, password: dovecot.password });
   await loadMessages(account('bytes'), inbox([LATIN1, DOTS, BIG]));
@@ -108,6 +112,7 @@ beforeAll(async () => {
   await loadMessages(account('keep'), inbox([1, 2, 3].map(small)));
   await loadMessages(account('shift'), inbox([small(1), small(2), BIG]));
   await loadMessages(account('tls'), inbox([small(1), DOTS]));
+  await loadMessages(account('pipe'), inbox(PIPE_BOX));
 });
 
 afterAll(async () => {
@@ -212,6 +217,109 @@ describe('exact bytes', () => {
     expect(entries).toEqual([LATIN1, DOTS, BIG].map((raw, i) => ({ number: i + 1, size: raw.length })));
     const [first] = await pop3.fetchRaw('INBOX', [1]);
     expect(first?.raw.equals(LATIN1)).toBe(true);
+  });
+});
+
+describe('pipelining (RFC 2449)', () => {
+  /** How many RETRs each TCP read from the client carried (reads without RETR left out). */
+  const retrsPerRead = (recorded: Pop3Proxy) => recorded.reads.map((read) => read.filter((c) => c === 'RETR').length).filter((n) => n > 0);
+  /** The batch asked for: every message, with a number the listing does not have in the middle. */
+  const batch = [...PIPE_NUMBERS.slice(0, 20), 99, ...PIPE_NUMBERS.slice(20)];
+  const expectExact = (raws: Awaited<ReturnType<Pop3Source['fetchRaw']>>, absent: readonly number[]) => {
+    expect(raws.map((r) => r.uid)).toEqual(PIPE_NUMBERS.filter((n) => !absent.includes(n)));
+    for (const r of raws) expect(r.raw.equals(PIPE_BOX[r.uid - 1] as Buffer), `message ${r.uid}`).toBe(true);
+  };
+
+  it('sends a batch of RETRs ahead in a few writes and returns every message byte for byte, in order', async () => {
+    // Message 13 is gone on the server's side: Dovecot answers its RETR with -ERR, in the middle of the batch.
+    const recorded = await proxy({ missing: [13] });
+    const pop3 = source('pipe', { port: recorded.port });
+    const raws = await pop3.fetchRaw('INBOX', batch);
+    expectExact(raws, [13]);
+    expect(raws.find((r) => r.uid === 21)?.raw.length).toBeGreaterThan(1024 * 1024);
+
+    const retrs = retrsPerRead(recorded);
+    expect(retrs.reduce((a, b) => a + b, 0)).toBe(PIPE_NUMBERS.length);
+    // Pipelined: many commands per write (not one per round trip), never more than the window of 32.
+    expect(retrs.length).toBeLessThanOrEqual(4);
+    expect(Math.max(...retrs)).toBeGreaterThan(1);
+    expect(Math.max(...retrs)).toBeLessThanOrEqual(32);
+
+    // The answers that followed the -ERR stayed in step, and so does the session.
+    expect(await pop3.listUids('INBOX', 43)).toEqual([44, 45]);
+    expect((await pop3.fetchRaw('INBOX', [12, 14]))[1]?.raw.equals(small(14))).toBe(true);
+    expect(recorded.accepted).toBe(1);
+  });
+
+  it('keeps other commands out of a pipelined batch: concurrent calls run one after the other', async () => {
+    const recorded = await proxy();
+    const pop3 = source('pipe', { port: recorded.port });
+    await pop3.listMaildrop();
+    const before = recorded.reads.length;
+    const [first, , second] = await Promise.all([
+      pop3.fetchRaw('INBOX', PIPE_NUMBERS.slice(0, 20)),
+      pop3.markDeleted([45]),
+      pop3.fetchRaw('INBOX', PIPE_NUMBERS.slice(20)),
+    ]);
+    expect([...first, ...second].map((r) => r.uid)).toEqual(PIPE_NUMBERS.slice(0, 44));
+    for (const r of [...first, ...second]) expect(r.raw.equals(PIPE_BOX[r.uid - 1] as Buffer), `message ${r.uid}`).toBe(true);
+    const reads = recorded.reads.slice(before);
+    expect(reads.flat()).toEqual([...Array<string>(20).fill('RETR'), 'DELE', ...Array<string>(24).fill('RETR')]);
+    expect(reads.filter((read) => read.includes('DELE'))).toEqual([['DELE']]);
+    // Closing drops the session without QUIT: the DELE is rolled back.
+    await pop3.close();
+    expect(await countMessages({ port: dovecot.imapPort, user: 'pipe', password: dovecot.password }, 'INBOX')).toBe(45);
+  });
+
+  it('reads one message at a time, as exactly, when the server does not list PIPELINING', async () => {
+    const recorded = await proxy({ noPipelining: true, missing: [13] });
+    const pop3 = source('pipe', { port: recorded.port });
+    expectExact(await pop3.fetchRaw('INBOX', batch), [13]);
+    const retrs = retrsPerRead(recorded);
+    expect(retrs).toEqual(Array<number>(PIPE_NUMBERS.length).fill(1));
+    // Every command waited for the answer before it.
+    expect(recorded.reads.every((read) => read.length === 1)).toBe(true);
+  });
+
+  it('reads one message at a time from a server without CAPA, and refuses STLS there', async () => {
+    const recorded = await proxy({ noCapa: true });
+    const pop3 = source('pipe', { port: recorded.port });
+    expectExact(await pop3.fetchRaw('INBOX', PIPE_NUMBERS), []);
+    expect(recorded.reads.every((read) => read.length === 1)).toBe(true);
+    const error = await failure(source('pipe', { port: recorded.port, tls: 'starttls', ca }).connect());
+    expect(error).toMatchObject({ code: 'TLS_FAILED', retry: 'never' });
+    expect(error.message).toMatch(/server does not offer STLS \(it has no CAPA command\)/);
+  });
+
+  it('rejects with CONNECTION_LOST when the connection is cut in the middle of a pipelined batch, and reconnects after', async () => {
+    // In the first window of small messages, and inside the >1 MiB message 21.
+    for (const cutAfterBytes of [8_000, 400_000]) {
+      const cutting = await proxy({ cutAfterBytes });
+      const pop3 = source('pipe', { port: cutting.port });
+      await pop3.listMaildrop();
+      const started = Date.now();
+      const error = await failure(pop3.fetchRaw('INBOX', PIPE_NUMBERS));
+      expect(error).toMatchObject({ code: 'CONNECTION_LOST', scope: 'account', retry: 'now' });
+      expect(error.message).toMatch(/^fetch message \d+ from pipe@127\.0\.0\.1:\d+: connection lost/);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      // It was pipelined: RETRs were outstanding when the connection went.
+      expect(Math.max(...retrsPerRead(cutting))).toBeGreaterThan(1);
+      // A new session; the cut is per connection, so read the start of the box only.
+      await pop3.connect();
+      const [first] = await pop3.fetchRaw('INBOX', [1]);
+      expect(first?.raw.equals(small(1))).toBe(true);
+    }
+  });
+
+  it('rejects with CONNECTION_LOST when the server goes silent in the middle of a pipelined batch', async () => {
+    const stalling = await proxy({ stallAfterBytes: 8_000 });
+    const pop3 = source('pipe', { port: stalling.port, timeoutMs: 300 });
+    await pop3.listMaildrop();
+    const started = Date.now();
+    const error = await failure(pop3.fetchRaw('INBOX', PIPE_NUMBERS));
+    expect(error).toMatchObject({ code: 'CONNECTION_LOST', retry: 'now' });
+    expect(error.message).toMatch(/connection lost \(the server sent nothing for 300 ms\)/);
+    expect(Date.now() - started).toBeLessThan(3_000);
   });
 });
 

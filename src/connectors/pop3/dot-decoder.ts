@@ -8,6 +8,9 @@
  * Output is subarrays of the input chunks (no copy); at most two bytes ("." or ".\r" at
  * the start of a line) are held back until the next chunk says what they are.
  *
+ * The bytes of the last chunk that follow the terminator are kept in `trailing`: when
+ * commands are pipelined (RFC 2449), they are the start of the next answer.
+ *
  * A line starts after LF (as in Python's poplib, so a server that sends bare LF line
  * ends is still un-stuffed); the terminator is "." CRLF only, at the start of a line.
  * A line that starts with "." followed by anything but CRLF loses that first "."
@@ -24,15 +27,22 @@ export class DotDecoder {
   /** Bytes at the start of a line not yet decidable: none, "." or ".\r". */
   private held: '' | '.' | '.\r' = '';
   private finished = false;
+  private after: Buffer = Buffer.alloc(0);
 
   /** True once the terminating line was seen; later input is ignored. */
   get done(): boolean {
     return this.finished;
   }
 
+  /** The bytes after the terminator in the chunk that ended the body (a subarray; empty if none). */
+  get trailing(): Buffer {
+    return this.after;
+  }
+
   /**
    * Decodes one chunk; returns the message bytes it completes, in order (possibly none).
-   * Bytes after the terminator, in this chunk or later ones, are ignored.
+   * Bytes after the terminator are not message bytes: those of this chunk are `trailing`,
+   * later chunks are ignored.
    */
   push(chunk: Buffer): Buffer[] {
     const out: Buffer[] = [];
@@ -61,13 +71,13 @@ export class DotDecoder {
         this.held = '.\r';
         return -1;
       }
-      if (chunk[1] === LF) return this.finish();
+      if (chunk[1] === LF) return this.finish(chunk, 2);
       // ".\r" + not LF: stuffed; the "\r" is message data, still in `chunk` at 0.
       this.held = '';
       return 0;
     }
     // held ".\r"
-    if (chunk[0] === LF) return this.finish();
+    if (chunk[0] === LF) return this.finish(chunk, 1);
     this.held = '';
     // A fresh byte, not a shared constant: consumers own the buffers they are given.
     out.push(Buffer.from([CR]));
@@ -96,7 +106,7 @@ export class DotDecoder {
             }
             if (chunk[position + 2] === LF) {
               this.emit(chunk, segment, position, out);
-              this.finish();
+              this.finish(chunk, position + 3);
               return;
             }
           }
@@ -119,9 +129,11 @@ export class DotDecoder {
     if (to > from) out.push(chunk.subarray(from, to));
   }
 
-  private finish(): -1 {
+  /** The terminator ends at `end` in `chunk`. */
+  private finish(chunk: Buffer, end: number): -1 {
     this.finished = true;
     this.held = '';
+    this.after = chunk.subarray(end);
     return -1;
   }
 }

@@ -83,6 +83,15 @@ export function refusedBy(error: unknown, command: string): boolean {
   return cause instanceof Pop3ResponseError && cause.command === command && cause.responseCode === undefined;
 }
 
+/**
+ * The server answered `command` with -ERR, response code or not: that command failed,
+ * but the connection is in step (unlike a lost or garbled answer).
+ */
+export function answeredErr(error: unknown, command: string): boolean {
+  const cause = isConnectorError(error) ? error.cause : error;
+  return cause instanceof Pop3ResponseError && cause.command === command;
+}
+
 /** A TLS problem; `reason` is shown in parentheses. */
 export function tlsFailed(what: string, reason: string, cause?: unknown): ConnectorError {
   return new ConnectorError(`${what}: TLS failed (${reason}); check the URL scheme, the port and the CA file`, {

@@ -1,6 +1,7 @@
 /**
- * One POP3 session: greeting, STLS when required, login, then commands strictly one at
- * a time until QUIT or a drop.
+ * One POP3 session: greeting, CAPA, STLS when required, login, then commands strictly
+ * one at a time until QUIT or a drop; only `pipelined()` may have several RETRs
+ * outstanding, within one turn, when CAPA listed PIPELINING (see pop3-pipeline.ts).
  *
  * node-pop3 settles nothing when the socket closes or goes silent under a command, and
  * emits 'error' for an -ERR nobody waits for (an unhandled 'error' event would crash the
@@ -10,16 +11,25 @@
  *
  * Commands are serialised on a promise chain. A streamed body (RETR) holds the chain
  * until all of it has arrived: the next command is written only then. A body abandoned
- * half-way ends the connection (its rest would be read as the next answer).
+ * half-way ends the connection (its rest would be read as the next answer); so does a
+ * pipelined turn that ends with answers still unread.
  */
 import { createHash } from 'node:crypto';
 import { isIP, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type tls from 'node:tls';
 import { ConnectorError } from '../connector-error.js';
-import { Pop3ConnectionError, Pop3ResponseError, refusedBy, stlsNotOffered, tlsFailed, toConnectorError } from './pop3-errors.js';
+import { answeredErr, Pop3ConnectionError, Pop3ResponseError, stlsNotOffered, tlsFailed, toConnectorError } from './pop3-errors.js';
 import type { Pop3AccountOptions } from './pop3-options.js';
 import { Pop3Wire, type Answer } from './pop3-wire.js';
+
+/**
+ * Within a `pipelined()` turn: writes the multi-line commands in one socket write and
+ * returns, per line and in order, its body read whole; an -ERR rejects that line's
+ * promise only (a ConnectorError whose cause is the Pop3ResponseError), a lost connection
+ * every promise still open.
+ */
+export type Pipe = (lines: readonly string[], whatOf: (index: number) => string) => Array<Promise<Buffer>>;
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 /** The RFC 1939 APOP timestamp: a msg-id, "<" process.clock "@" host ">". */
@@ -49,6 +59,8 @@ export class Pop3Session {
   /** The last line the server sent unasked, usually why it is about to hang up. */
   private farewell: string | undefined;
   private tlsActive: boolean;
+  /** What CAPA listed (upper-cased first words), read once before login; undefined without CAPA. */
+  private capabilities: Set<string> | undefined;
 
   private constructor(private readonly account: Pop3AccountOptions) {
     this.label = `${account.user}@${account.host}:${account.port}`;
@@ -80,7 +92,8 @@ export class Pop3Session {
         },
         abandoned: () => this.fail(new Pop3ConnectionError('CLOSED', 'a message was not read to its end, so the connection was dropped')),
         bodyDone: () => {
-          this.disarm();
+          // Pipelined answers may still be on their way: then the server is still owed them.
+          if (this.wire.awaiting === 0) this.disarm();
           const received = this.bodyReceived;
           this.bodyReceived = undefined;
           received?.();
@@ -130,6 +143,11 @@ export class Pop3Session {
     return this.inFlight === 0;
   }
 
+  /** The server listed PIPELINING in CAPA (RFC 2449 section 6.6): `pipelined()` may send ahead. */
+  get pipelining(): boolean {
+    return this.capabilities?.has('PIPELINING') === true;
+  }
+
   /** A single-line command; resolves with the text after "+OK". */
   command(line: string, what: string): Promise<string> {
     return this.serialised(async () => (await this.exchange(line, false, what)).text);
@@ -161,6 +179,24 @@ export class Pop3Session {
   }
 
   /**
+   * One turn of the chain in which `run` may have several multi-line commands outstanding
+   * through the Pipe it is given (only when `pipelining`; the caller decides how many).
+   * No other command is written until the turn ends; a turn that ends with answers still
+   * owed ends the connection, as they would be read as the next command's.
+   */
+  pipelined<T>(what: string, run: (pipe: Pipe) => Promise<T>): Promise<T> {
+    return this.serialised(async () => {
+      if (this.deathCause !== undefined) throw toConnectorError(this.deathCause, what);
+      try {
+        return await run((lines, whatOf) => this.pipe(what, lines, whatOf));
+      } finally {
+        if (this.wire.busy) this.fail(new Pop3ConnectionError('CLOSED', 'pipelined answers were left unread, so the connection was dropped'));
+        this.disarm();
+      }
+    });
+  }
+
+  /**
    * QUIT: the server ends the session and removes the messages marked deleted (RFC 1939
    * section 6). The connection is closed afterwards in any case. `timeoutMs` bounds the
    * whole wait, a command still in flight included.
@@ -187,22 +223,32 @@ export class Pop3Session {
 
   private async login(): Promise<void> {
     const greeting = await this.guarded(`connect to ${this.label}`, () => this.wire.open());
-    if (this.account.tls === 'starttls') await this.startTls();
+    const starttls = this.account.tls === 'starttls';
+    await this.readCapabilities(starttls ? `start TLS (STLS) with ${this.label}` : `connect to ${this.label}`);
+    if (starttls) await this.startTls();
     await this.authenticate(greeting);
+  }
+
+  /**
+   * CAPA, once per session, before login (RFC 2449). It decides STLS and PIPELINING and
+   * is not asked again after STLS: a PIPELINING forged in plaintext costs no more than a
+   * server that stalls on pipelined commands would (the timeout).
+   */
+  private async readCapabilities(what: string): Promise<void> {
+    try {
+      this.capabilities = parseCapabilities(await readAll(await this.receive('CAPA', what)));
+    } catch (error) {
+      // RFC 1939 servers have no CAPA (and so neither STLS nor PIPELINING): any -ERR means that.
+      if (!answeredErr(error, 'CAPA')) throw error;
+    }
   }
 
   /** RFC 2595: STLS only when CAPA lists it, and never a plaintext fallback. */
   private async startTls(): Promise<void> {
     const what = `start TLS (STLS) with ${this.label}`;
-    let capabilities: Set<string>;
-    try {
-      capabilities = parseCapabilities(await readAll(await this.receive('CAPA', what)));
-    } catch (error) {
-      // A server without CAPA (RFC 1939 only) cannot have STLS either.
-      if (refusedBy(error, 'CAPA')) throw stlsNotOffered(what, 'it has no CAPA command', error);
-      throw error;
-    }
-    if (!capabilities.has('STLS')) throw stlsNotOffered(what);
+    // A server without CAPA (RFC 1939 only) cannot have STLS either.
+    if (!this.capabilities) throw stlsNotOffered(what, 'it has no CAPA command');
+    if (!this.capabilities.has('STLS')) throw stlsNotOffered(what);
     await this.exchange('STLS', false, what, true);
     if (this.wire.injectedBytes > 0) {
       throw tlsFailed(what, 'the server sent plaintext after agreeing to STLS, which an attacker may have injected');
@@ -246,8 +292,23 @@ export class Pop3Session {
 
   /** Sends a multi-line command and watches its body until it is complete. */
   private async receive(line: string, what: string): Promise<Readable> {
-    const answer = await this.exchange(line, true, what);
-    const stream = answer.body as Readable;
+    return this.watchBody((await this.exchange(line, true, what)).body as Readable, what);
+  }
+
+  /** Writes `lines` at once (see Pipe); the timer runs until the last answer has arrived. */
+  private pipe(turn: string, lines: readonly string[], whatOf: (index: number) => string): Array<Promise<Buffer>> {
+    if (lines.length === 0) return [];
+    for (const line of lines) this.account.logger?.debug({ account: this.label, command: masked(line) }, 'pop3 command');
+    if (this.deathCause !== undefined) return lines.map((_, index) => handled(Promise.reject(toConnectorError(this.deathCause, whatOf(index)))));
+    this.arm(turn);
+    return this.wire.sendMany(lines.map((line) => ({ line, multiLine: true }))).map((answer, index) => {
+      const what = whatOf(index);
+      return handled(this.raced(what, answer).then((received) => readAll(this.watchBody(received.body as Readable, what))));
+    });
+  }
+
+  /** Tracks a multi-line answer's body, so that the connection's death reaches its reader. */
+  private watchBody(stream: Readable, what: string): Readable {
     // A reader that has not started yet must not turn the connection's death into an
     // uncaught 'error' event; readers still see the error (for-await rejects with it).
     stream.on('error', () => undefined);
@@ -272,17 +333,22 @@ export class Pop3Session {
     this.arm(what);
     let success = false;
     try {
-      const work = run();
-      work.catch(() => undefined);
-      const value = await Promise.race([work, this.death]);
+      const value = await this.raced(what, handled(run()));
       success = true;
       return value;
+    } finally {
+      if (!(success && keepTimer)) this.disarm();
+    }
+  }
+
+  /** `work` or the connection's death, whichever comes first; errors become ConnectorErrors. */
+  private async raced<T>(what: string, work: Promise<T>): Promise<T> {
+    try {
+      return await Promise.race([work, this.death]);
     } catch (error) {
       // An -ERR is this command's own answer; anything else is best told by why the
       // connection died (node-pop3 reports a bare "close" for an ECONNRESET, say).
       throw toConnectorError(error instanceof Pop3ResponseError ? error : this.deathCause ?? error, what);
-    } finally {
-      if (!(success && keepTimer)) this.disarm();
     }
   }
 
@@ -355,6 +421,12 @@ function masked(line: string): string {
   if (/^PASS /i.test(line)) return 'PASS ****';
   const apop = /^(APOP \S+) /i.exec(line);
   return apop ? `${apop[1]} ****` : line;
+}
+
+/** `promise`, marked handled: its rejection is awaited later, or never needed. */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }
 
 async function readAll(stream: Readable): Promise<Buffer> {

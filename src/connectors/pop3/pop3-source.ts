@@ -16,6 +16,7 @@ import type {
 import { parseListing, type Listing } from './maildrop-listing.js';
 import { refusedBy } from './pop3-errors.js';
 import type { Pop3AccountOptions } from './pop3-options.js';
+import { retrievePipelined } from './pop3-pipeline.js';
 import { Pop3Session } from './pop3-session.js';
 
 /** The only folder of a maildrop. */
@@ -117,23 +118,24 @@ export class Pop3Source implements MaildropSource {
     });
   }
 
-  /** RETR, one message after the other; unknown numbers and "no such message" are absent. */
+  /**
+   * RETR of each message: pipelined when the server lists PIPELINING and there is more
+   * than one (see pop3-pipeline.ts), else one after the other, each its own turn of the
+   * session. Unknown numbers and "no such message" are absent.
+   */
   async fetchRaw(path: string, uids: readonly number[]): Promise<RawMessage[]> {
     this.folder(path, 'fetch messages from');
     const { visit, entry } = await this.numbered(uids, `fetch messages from ${this.label}`);
-    const messages: RawMessage[] = [];
-    for (const number of unique(uids)) {
-      if (!entry(number)) continue;
-      let raw: Buffer;
-      try {
-        raw = await visit.session.collect(`RETR ${number}`, `fetch message ${number} from ${this.label}`);
-      } catch (error) {
-        if (refusedBy(error, 'RETR')) continue;
-        throw error;
-      }
-      messages.push({ uid: number, size: raw.length, flags: [], internalDate: messageDate(raw, 'received', new Date()), raw });
-    }
-    return messages;
+    const numbers = unique(uids).filter((number) => entry(number) !== undefined);
+    const what = (number: number) => `fetch message ${number} from ${this.label}`;
+    const { session } = visit;
+    const bodies = session.pipelining && numbers.length > 1
+      ? await session.pipelined(`fetch messages from ${this.label}`, (pipe) => retrievePipelined(pipe, numbers, what))
+      : await retrieveInTurn(session, numbers, what);
+    return numbers.flatMap((number) => {
+      const raw = bodies.get(number);
+      return raw ? [{ uid: number, size: raw.length, flags: [], internalDate: messageDate(raw, 'received', new Date()), raw }] : [];
+    });
   }
 
   /** RETR as a stream of exact bytes; undefined when the number is unknown or the server has no such message. */
@@ -277,6 +279,19 @@ export class Pop3Source implements MaildropSource {
       code: 'FOLDER_NOT_FOUND', scope: 'folder', retry: 'never',
     });
   }
+}
+
+/** RETR one message after the other (a server without PIPELINING); "no such message" is absent. */
+async function retrieveInTurn(session: Pop3Session, numbers: readonly number[], what: (number: number) => string): Promise<Map<number, Buffer>> {
+  const bodies = new Map<number, Buffer>();
+  for (const number of numbers) {
+    try {
+      bodies.set(number, await session.collect(`RETR ${number}`, what(number)));
+    } catch (error) {
+      if (!refusedBy(error, 'RETR')) throw error;
+    }
+  }
+  return bodies;
 }
 
 function unique(numbers: readonly number[]): number[] {

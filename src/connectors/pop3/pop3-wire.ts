@@ -4,17 +4,20 @@
  * Readable; around it this subclass fixes what breaks real mail:
  *
  * - Its 'data' listener takes every TCP chunk for exactly one status line. Here a framer
- *   sits in front of it and hands it one complete line at a time, then the body bytes.
+ *   sits in front of it and hands it one complete "+OK" line at a time, then the body
+ *   bytes, then (after the body's terminator) the next answer's line.
  * - Its `_pushStream` finds the "\r\n.\r\n" terminator only at a chunk's end, never
  *   un-stuffs, and its RETR() decodes to UTF-8. `_pushStream` here feeds a DotDecoder
  *   (bytes only), with backpressure: the socket pauses while the body's reader is behind.
  * - Its `command()` trims the line (a password's trailing spaces would go), leaves a
- *   'response' listener behind on every -ERR, and never settles when the socket dies.
- *   `send()` writes the line as given and always removes its listeners; the session
- *   races it against the socket's death and a timeout.
+ *   'response' listener behind on every -ERR, never settles when the socket dies, and
+ *   allows one command at a time. `send()`/`sendMany()` write the lines as given and
+ *   queue one answer per line, matched to the server's answers in order (so several may
+ *   be outstanding: RFC 2449 pipelining); -ERR lines are answered here, never by node-pop3.
+ *   The session races each answer against the socket's death and a timeout.
  * - It has no STLS: `startTls()` moves the framer onto a TLS socket over the plain one.
  *
- * One command at a time: the session serialises; this class assumes it.
+ * The session decides what may be outstanding at once; this class only keeps the order.
  */
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
@@ -68,6 +71,29 @@ export interface Answer {
   readonly body: Readable | undefined;
 }
 
+/** One command line to write, and whether its positive answer has a body. */
+export interface Command {
+  readonly line: string;
+  readonly multiLine: boolean;
+  /** STLS: a positive answer ends the plaintext phase. */
+  readonly endsPlaintext?: boolean;
+}
+
+/** A command written whose status line has not arrived yet. */
+interface Pending {
+  /** The command's name, for errors ("RETR"): never its arguments. */
+  readonly name: string;
+  /** What node-pop3 is told the command was (it decides by it whether a body follows); no secret. */
+  readonly nodePop3Command: string;
+  readonly multiLine: boolean;
+  readonly endsPlaintext: boolean;
+  readonly resolve: (answer: Answer) => void;
+  readonly reject: (error: Error) => void;
+}
+
+/** Commands whose argument node-pop3 needs to see ("LIST 3" has no body, "LIST" has one). */
+const NUMBERED = new Set(['RETR', 'TOP', 'LIST', 'UIDL']);
+
 export class Pop3Wire extends Pop3Command {
   private decoder = new DotDecoder();
   /** node-pop3's own 'data' listener, now fed by the framer. */
@@ -76,9 +102,10 @@ export class Pop3Wire extends Pop3Command {
   private partial: Buffer | undefined;
   private lastStatus = '';
   private awaitingGreeting = false;
-  private awaitingAnswer = false;
-  /** The command in flight is STLS: a positive answer ends the plaintext phase. */
-  private endsPlaintextOnOk = false;
+  /** Commands written whose status line has not arrived, oldest first. */
+  private readonly pending: Pending[] = [];
+  /** Bytes after the terminator of the body just completed: the next answer, when pipelined. */
+  private trailing: Buffer | undefined;
   /** Set by a positive STLS answer: from then on, plaintext from the server is an attack. */
   private plaintextEnded = false;
   private plaintextAfterStls = 0;
@@ -123,36 +150,37 @@ export class Pop3Wire extends Pop3Command {
   /**
    * Writes one command line and resolves with the server's positive answer; -ERR rejects
    * with a Pop3ResponseError. A multi-line answer's body must be read to its end (or the
-   * connection destroyed) before the next command.
+   * connection destroyed), or the next answer is never reached.
    */
   send(line: string, multiLine: boolean, options: { endsPlaintext?: boolean } = {}): Promise<Answer> {
+    return this.sendMany([{ line, multiLine, endsPlaintext: options.endsPlaintext === true }])[0] as Promise<Answer>;
+  }
+
+  /**
+   * Writes the lines in one socket write (pipelining, RFC 2449) and returns one answer per
+   * line, in order, as `send()` does. Nothing here limits how many may be outstanding.
+   */
+  sendMany(commands: readonly Command[]): Array<Promise<Answer>> {
     const socket = this._socket as Socket | null;
-    if (!socket || socket.destroyed) return Promise.reject(new Pop3ConnectionError('CLOSED', 'not connected'));
-    const name = (line.split(' ', 1)[0] ?? '').toUpperCase();
-    return new Promise<Answer>((resolve, reject) => {
-      const cleanup = () => {
-        this.removeListener('response', onResponse);
-        this.removeListener('error', onError);
-        // node-pop3 read the command name already; keep no argument (a password) around.
-        this._command = name;
-      };
-      const onResponse = (_info: unknown, stream: Readable | null) => {
-        cleanup();
-        // node-pop3 knows RETR, TOP and argument-less LIST/UIDL as multi-line, not CAPA.
-        const body = multiLine ? stream ?? this._updateStream() : undefined;
-        resolve({ text: statusText(this.lastStatus), body });
-      };
-      const onError = (error: unknown) => {
-        cleanup();
-        reject(this.lastStatus.startsWith('-') ? new Pop3ResponseError(name, this.redact(statusText(this.lastStatus))) : error);
-      };
-      this.on('response', onResponse);
-      this.on('error', onError);
-      this._command = line;
-      this.awaitingAnswer = true;
-      this.endsPlaintextOnOk = options.endsPlaintext === true;
-      socket.write(`${line}\r\n`);
-    });
+    if (!socket || socket.destroyed) return commands.map(() => Promise.reject(new Pop3ConnectionError('CLOSED', 'not connected')));
+    const answers = commands.map(({ line, multiLine, endsPlaintext = false }) => new Promise<Answer>((resolve, reject) => {
+      const [name = '', argument] = line.split(' ');
+      const upper = name.toUpperCase();
+      const nodePop3Command = NUMBERED.has(upper) && argument !== undefined ? `${upper} ${argument}` : upper;
+      this.pending.push({ name: upper, nodePop3Command, multiLine, endsPlaintext, resolve, reject });
+    }));
+    socket.write(commands.map(({ line }) => `${line}\r\n`).join(''));
+    return answers;
+  }
+
+  /** A command was written whose answer has not been received to its end. */
+  get busy(): boolean {
+    return this.pending.length > 0 || this._stream !== null;
+  }
+
+  /** Commands written whose status line has not arrived yet. */
+  get awaiting(): number {
+    return this.pending.length;
   }
 
   /** Upgrades the connection after a positive STLS answer (node-pop3 cannot). */
@@ -182,9 +210,10 @@ export class Pop3Wire extends Pop3Command {
     secure.on('data', this.onData);
   }
 
-  /** Destroys every socket of the connection (no QUIT). */
+  /** Destroys every socket of the connection (no QUIT); answers still awaited are rejected. */
   destroy(): void {
     for (const socket of this.sockets) socket.destroy();
+    for (const waiting of this.pending.splice(0)) waiting.reject(new Pop3ConnectionError('CLOSED', 'the connection was closed'));
   }
 
   /** `body` (a multi-line answer's stream) was received up to its terminator. */
@@ -213,6 +242,7 @@ export class Pop3Wire extends Pop3Command {
     let wantsMore = true;
     for (const piece of this.decoder.push(buffer)) wantsMore = stream.push(piece);
     if (this.decoder.done) {
+      this.trailing = this.decoder.trailing;
       this.completeBodies.add(stream);
       // The body is complete: the next answer must be read whatever the reader does.
       this.setPaused(false);
@@ -243,10 +273,12 @@ export class Pop3Wire extends Pop3Command {
         return;
       }
       if (this._stream) {
-        // node-pop3 passes it to _pushStream; bytes after the terminator are dropped (no
-        // server sends any before the next command).
+        // node-pop3 passes it to _pushStream; what follows the body's terminator is the
+        // next answer (pipelined commands) and goes round the loop again.
         this.nodePop3Data?.(rest);
-        return;
+        rest = this.trailing ?? Buffer.alloc(0);
+        this.trailing = undefined;
+        continue;
       }
       const lf = rest.indexOf(LF);
       if (lf < 0) {
@@ -279,16 +311,29 @@ export class Pop3Wire extends Pop3Command {
         this.abort(new Pop3ResponseError('greeting', statusText(shown)));
         return;
       }
-    } else if (this.awaitingAnswer) {
-      this.awaitingAnswer = false;
-      if (this.endsPlaintextOnOk && line[0] === PLUS) this.plaintextEnded = true;
-      this.endsPlaintextOnOk = false;
-    } else {
+      this.toNodePop3(line);
+      return;
+    }
+    const command = this.pending.shift();
+    if (!command) {
       this.events.unsolicited(shown);
       return;
     }
-    // node-pop3 finds the end of the line by CRLF; with a bare LF it would take part of
-    // the status line for the start of the body.
+    if (line[0] === MINUS) {
+      command.reject(new Pop3ResponseError(command.name, statusText(shown)));
+      return;
+    }
+    if (command.endsPlaintext) this.plaintextEnded = true;
+    // node-pop3 decides by the command whether a body follows; it keeps no argument but a number.
+    this._command = command.nodePop3Command;
+    this.toNodePop3(line);
+    // node-pop3 knows RETR, TOP and argument-less LIST/UIDL as multi-line, not CAPA.
+    const body = command.multiLine ? (this._stream as Readable | null) ?? this._updateStream() : undefined;
+    command.resolve({ text: statusText(text), body });
+  }
+
+  /** node-pop3 finds the end of the line by CRLF; with a bare LF it would take part of the status line for the body. */
+  private toNodePop3(line: Buffer): void {
     this.nodePop3Data?.(line.length >= 2 && line[line.length - 2] === CR ? line : Buffer.concat([line.subarray(0, -1), CRLF]));
   }
 

@@ -107,6 +107,25 @@ describe('DotDecoder', () => {
     expect(Buffer.concat(pieces).equals(body)).toBe(true);
   });
 
+  it('keeps the bytes after the terminator in the chunk that ended the body (the next pipelined answer), wherever it was split', () => {
+    const body = latin1('a\r\n.\r\n..b\r\n');
+    const next = latin1('+OK 12 octets\r\nx\r\n.\r\n-ERR no');
+    const wire = Buffer.concat([stuff(body), next]);
+    for (let cut = 0; cut <= wire.length; cut++) {
+      const decoder = new DotDecoder();
+      const [head, tail] = split(wire, [cut]) as [Buffer, Buffer];
+      const pieces = decoder.push(head);
+      const finishedEarly = decoder.done;
+      if (!finishedEarly) pieces.push(...decoder.push(tail));
+      expect(Buffer.concat(pieces).equals(body), `split at ${cut}`).toBe(true);
+      const rest = finishedEarly ? Buffer.concat([decoder.trailing, tail]) : decoder.trailing;
+      expect(rest.equals(next), `split at ${cut}`).toBe(true);
+    }
+    const unfinished = new DotDecoder();
+    unfinished.push(latin1('no end\r\n'));
+    expect(unfinished.trailing.length).toBe(0);
+  });
+
   it('emits views of the input chunks instead of copies', () => {
     const chunk = stuff(latin1('x'.repeat(1000) + '\r\n..y\r\n'));
     const { pieces } = decode([chunk]);
