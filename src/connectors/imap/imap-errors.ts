@@ -3,6 +3,7 @@
  * ConnectorError with scope and retry, so callers never parse message text.
  */
 import { ConnectorError, isConnectorError, type ErrorScope } from '../connector-error.js';
+import { NETWORK_ERROR_CODES, TLS_ERROR_CODES } from '../socket-errors.js';
 
 interface ImapFlowErrorLike {
   message?: string;
@@ -15,27 +16,11 @@ interface ImapFlowErrorLike {
   throttleReset?: number;
 }
 
-const TLS_CODES = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'ERR_SSL_WRONG_VERSION_NUMBER',
-  'EPROTO',
-  'STARTTLS_INJECTION',
-]);
+/** Node's codes (socket-errors.ts), plus imapflow's own in each set. */
+const TLS_CODES = new Set([...TLS_ERROR_CODES, 'STARTTLS_INJECTION']);
 
 const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
+  ...NETWORK_ERROR_CODES,
   'CONNECT_TIMEOUT',
   'GREETING_TIMEOUT',
   'UPGRADE_TIMEOUT',

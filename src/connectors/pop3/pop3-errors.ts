@@ -4,42 +4,13 @@
  * callers never parse message text.
  */
 import { ConnectorError, isConnectorError } from '../connector-error.js';
+import { NETWORK_ERROR_CODES, TLS_ERROR_CODES } from '../socket-errors.js';
 
 /** The commands whose refusal means the credentials were refused. */
 const AUTH_COMMANDS = new Set(['USER', 'PASS', 'APOP']);
 
 /** RFC 2449 / RFC 3206 response codes that mean "not now, later". */
 const LATER_CODES = new Set(['IN-USE', 'SYS/TEMP', 'LOGIN-DELAY']);
-
-const TLS_CODES = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_REVOKED',
-  'CERT_UNTRUSTED',
-  'HOSTNAME_MISMATCH',
-  'EPROTO',
-]);
-
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'EHOSTDOWN',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'EAI_AGAIN',
-  'ERR_SOCKET_CLOSED',
-  'ERR_STREAM_DESTROYED',
-  'ERR_STREAM_PREMATURE_CLOSE',
-]);
 
 /** The server answered "-ERR" to `command`. */
 export class Pop3ResponseError extends Error {
@@ -121,7 +92,7 @@ interface NodeErrorLike {
 
 function isTlsError(e: NodeErrorLike): boolean {
   const code = e.code ?? '';
-  return TLS_CODES.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || e.library === 'SSL routines';
+  return TLS_ERROR_CODES.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || e.library === 'SSL routines';
 }
 
 /**
@@ -146,7 +117,7 @@ export function toConnectorError(error: unknown, what: string): ConnectorError {
   if (code === 'ENOTFOUND') {
     return new ConnectorError(`${what}: host not found (${text})`, { code: 'CONNECT_FAILED', scope: 'account', retry: 'now', cause: error });
   }
-  if (NETWORK_CODES.has(code) || e.eventName === 'close' || e.eventName === 'end' || e.eventName === 'timeout') {
+  if (NETWORK_ERROR_CODES.has(code) || e.eventName === 'close' || e.eventName === 'end' || e.eventName === 'timeout') {
     return new ConnectorError(`${what}: connection failed (${code ? `${code}: ` : ''}${text})`, {
       code: 'CONNECTION_LOST', scope: 'account', retry: 'now', cause: error,
     });
