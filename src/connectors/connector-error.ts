@@ -21,6 +21,8 @@ export type ConnectorErrorCode =
   | 'MESSAGE_TOO_LARGE'
   | 'FOLDER_NOT_FOUND'
   | 'FOLDER_FAILED'
+  /** A stored sync state (EWS SyncState) is no longer accepted: enumerate again from the start. */
+  | 'SYNC_STATE_INVALID'
   | 'PROTOCOL';
 
 export interface ConnectorErrorOptions {

@@ -186,3 +186,54 @@ export interface MaildropSource extends SourceConnector {
 export function isMaildropSource(source: SourceConnector): source is MaildropSource {
   return (source as Partial<MaildropSource>).kind === 'maildrop';
 }
+
+/** What kind of items a folder holds (EWS FolderClass); only mail is migrated over MIME. */
+export type FolderContent = 'mail' | 'calendar' | 'contacts' | 'tasks' | 'notes' | 'other';
+
+/** A folder of an item-keyed source, with what it holds (non-mail folders are listed, and reported as skipped). */
+export interface ItemFolderInfo extends FolderInfo {
+  readonly content: FolderContent;
+  /** Items in the folder (EWS TotalCount). */
+  readonly itemCount: number;
+}
+
+/** One page of a folder's changes since a sync state (EWS SyncFolderItems). */
+export interface ItemChanges {
+  /** Items created or changed since the state, in server order, with their size in bytes. */
+  readonly items: ReadonlyArray<{ readonly id: string; readonly size: number }>;
+  /** Ids deleted since the state (mirror mode; a migration ignores them). */
+  readonly deleted: readonly string[];
+  /** Opaque cursor after this page: store it only once the page is on the target. */
+  readonly state: string;
+  /** More changes follow: call again with `state`. */
+  readonly more: boolean;
+}
+
+/** One item as MIME with the state IMAP can express. */
+export interface ItemMessage {
+  readonly id: string;
+  /** The MIME bytes as the server gives them (Exchange rebuilds MIME: not always the bytes that arrived). */
+  readonly raw: Buffer;
+  readonly size: number;
+  /** \Seen, \Flagged, \Answered, $Forwarded and one keyword per category. */
+  readonly flags: readonly string[];
+  /** When the item arrived (EWS DateTimeReceived). */
+  readonly internalDate: Date;
+}
+
+/**
+ * A source whose items have opaque string ids and whose folders are enumerated with a
+ * server-side sync state (Exchange Web Services). A stale state is a ConnectorError with
+ * code SYNC_STATE_INVALID: enumerate the folder again from `null`.
+ */
+export interface ItemSyncSource {
+  readonly kind: 'item-sync';
+  connect(): Promise<void>;
+  close(): Promise<void>;
+  namespace(): Promise<Namespace>;
+  listFolders(options?: ListFoldersOptions): Promise<ItemFolderInfo[]>;
+  /** The next page of changes after `state` (`null`: from the beginning), at most `maxChanges` items. */
+  syncItems(path: string, state: string | null, maxChanges: number): Promise<ItemChanges>;
+  /** MIME and flags of the given items; ids gone meanwhile are simply absent. Callers bound the batch by bytes. */
+  fetchItems(path: string, ids: readonly string[]): Promise<ItemMessage[]>;
+}
