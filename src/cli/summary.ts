@@ -1,6 +1,6 @@
 /** The end-of-run summary: a per-folder table, the quarantined messages, and the exit code. */
 import stringWidth from 'string-width';
-import type { FolderResult, RunRecord } from '../state/index.js';
+import type { FolderResult, QuarantinedMessage, RunRecord } from '../state/index.js';
 import { EXIT } from './exit-codes.js';
 
 export interface RunOutcome {
@@ -24,7 +24,7 @@ export function formatSummary(outcome: RunOutcome): string {
   const rows = folders.map((f) => [
     f.sourcePath === f.targetPath ? f.sourcePath : `${f.sourcePath} -> ${f.targetPath}`,
     String(f.copied), String(f.alreadyThere), String(f.vanished), String(f.quarantine.length),
-    f.outcome === 'failed' ? `FAILED: ${f.error ?? ''}` : 'ok',
+    f.outcome === 'failed' ? `FAILED: ${f.error ?? ''}` : f.outcome === 'skipped' ? `skipped: ${f.error ?? ''}` : 'ok',
   ]);
   const total = (pick: (f: FolderResult) => number) => String(folders.reduce((sum, f) => sum + pick(f), 0));
   rows.push(['Total', total((f) => f.copied), total((f) => f.alreadyThere), total((f) => f.vanished), total((f) => f.quarantine.length), '']);
@@ -33,7 +33,7 @@ export function formatSummary(outcome: RunOutcome): string {
   const quarantined = folders.flatMap((f) => f.quarantine.map((q) => ({ folder: f.sourcePath, ...q })));
   if (quarantined.length > 0) {
     lines.push('', 'Quarantined (not on the target; fix the cause and run again):');
-    for (const q of quarantined) lines.push(`  ${q.folder} ${q.uidl === undefined ? `UID ${q.uid}` : `UIDL ${q.uidl}`} (${q.size} bytes): ${q.reason}`);
+    for (const q of quarantined) lines.push(`  ${q.folder} ${messageName(q)} (${q.size} bytes): ${q.reason}`);
   }
   const deleted = folders.filter((f) => f.deletedFromSource !== undefined);
   if (deleted.length > 0) {
@@ -41,6 +41,12 @@ export function formatSummary(outcome: RunOutcome): string {
   }
   lines.push('', verdict(outcome));
   return lines.join('\n');
+}
+
+/** How the source names a message: IMAP UID, POP3 UIDL or Exchange item id. */
+function messageName(q: QuarantinedMessage): string {
+  if (q.uidl !== undefined) return `UIDL ${q.uidl}`;
+  return q.itemId === undefined ? `UID ${q.uid}` : `item ${q.itemId}`;
 }
 
 function verdict(outcome: RunOutcome): string {

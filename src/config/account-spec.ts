@@ -32,14 +32,32 @@ export interface Pop3AccountSpec extends AccountBase {
   readonly auth: Pop3Auth;
 }
 
-export type AccountSpec = ImapAccountSpec | Pop3AccountSpec;
+/** How to authenticate to Exchange Web Services. */
+export type EwsAuth = 'ntlm' | 'basic' | 'oauth';
 
-/** "user@host:port" — identifies the account in messages, logs and pair ids; no secret. */
+/** An Exchange mailbox over EWS (on-premises Exchange; Exchange Online switches EWS off by 2027). */
+export interface EwsAccountSpec extends AccountBase {
+  readonly kind: 'ews';
+  /** The EWS endpoint's path, e.g. /EWS/Exchange.asmx. */
+  readonly path: string;
+  readonly auth: EwsAuth;
+  /** Act on this mailbox (SMTP address) with `user`'s credentials: EWS impersonation by a service account. */
+  readonly impersonate?: string;
+}
+
+export type AccountSpec = ImapAccountSpec | Pop3AccountSpec | EwsAccountSpec;
+
+/**
+ * "user@host:port" (and "for mailbox" when a service account impersonates one):
+ * identifies the account in messages, logs and pair ids; no secret.
+ */
 export function accountLabel(account: AccountSpec): string {
-  return `${account.user}@${account.host}:${account.port}`;
+  const label = `${account.user}@${account.host}:${account.port}`;
+  return account.kind === 'ews' && account.impersonate !== undefined ? `${label} for ${account.impersonate}` : label;
 }
 
 /** The account's identity in pair ids: its label, and its protocol unless IMAP (kept as it was). */
 export function accountIdentity(account: AccountSpec): string {
-  return account.kind === 'imap' ? accountLabel(account) : `${account.kind}:${accountLabel(account)}`;
+  if (account.kind === 'imap') return accountLabel(account);
+  return account.kind === 'ews' ? `ews:${accountLabel(account)}${account.path}` : `${account.kind}:${accountLabel(account)}`;
 }

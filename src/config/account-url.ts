@@ -2,18 +2,21 @@
  * Account URLs of the one-liner:
  *   imaps://USER@HOST[:PORT]  pop3s://USER@HOST[:PORT]   implicit TLS
  *   imap://USER@HOST[:PORT]   pop3://USER@HOST[:PORT]    STARTTLS / STLS required
- * Plaintext only with `?tls=off`. POP3 also takes `?auth=user|apop`.
+ *   ews://USER@HOST[:PORT]/EWS/Exchange.asmx              HTTPS
+ * Plaintext only with `?tls=off`. POP3 also takes `?auth=user|apop`; EWS takes
+ * `?auth=ntlm|basic|oauth` and `?impersonate=ADDRESS`.
  * Passwords in URLs are refused: argv is visible to every user of the machine (`ps`).
  */
-import type { AccountSpec, Pop3Auth, SecretRef, TlsMode } from './account-spec.js';
+import type { AccountSpec, EwsAuth, Pop3Auth, SecretRef, TlsMode } from './account-spec.js';
 import { ConfigError } from './config-error.js';
 
 interface Scheme {
   readonly kind: AccountSpec['kind'];
   readonly port: number;
+  /** TLS from the first byte; otherwise STARTTLS (or, for EWS, plain HTTP when `?tls=off`). */
   readonly implicitTls: boolean;
   /** The scheme of the same protocol with the other TLS style, for error messages. */
-  readonly sibling: string;
+  readonly sibling?: string;
 }
 
 const SCHEMES = new Map<string, Scheme>([
@@ -21,10 +24,16 @@ const SCHEMES = new Map<string, Scheme>([
   ['imaps', { kind: 'imap', port: 993, implicitTls: true, sibling: 'imap' }],
   ['pop3', { kind: 'pop3', port: 110, implicitTls: false, sibling: 'pop3s' }],
   ['pop3s', { kind: 'pop3', port: 995, implicitTls: true, sibling: 'pop3' }],
+  ['ews', { kind: 'ews', port: 443, implicitTls: true }],
 ]);
 
-const EXPECTED = 'imaps://USER@HOST[:PORT], imap://USER@HOST[:PORT], pop3s://USER@HOST[:PORT] or pop3://USER@HOST[:PORT]';
+/** Parameters each kind accepts, besides `tls`. */
+const PARAMS: Record<AccountSpec['kind'], readonly string[]> = { imap: ['tls'], pop3: ['tls', 'auth'], ews: ['tls', 'auth', 'impersonate'] };
 const POP3_AUTH: readonly Pop3Auth[] = ['auto', 'user', 'apop'];
+const EWS_AUTH: readonly EwsAuth[] = ['ntlm', 'basic', 'oauth'];
+const EWS_DEFAULT_PATH = '/EWS/Exchange.asmx';
+
+const EXPECTED = 'imaps://USER@HOST[:PORT], imap://USER@HOST[:PORT], pop3s://USER@HOST[:PORT], pop3://USER@HOST[:PORT] or ews://USER@HOST[:PORT]/EWS/Exchange.asmx';
 
 export function parseAccountUrl(text: string, what: string, secret: SecretRef, caFile?: string): AccountSpec {
   let url: URL;
@@ -36,7 +45,7 @@ export function parseAccountUrl(text: string, what: string, secret: SecretRef, c
   const name = url.protocol.replace(/:$/, '').toLowerCase();
   const scheme = SCHEMES.get(name);
   if (scheme === undefined) {
-    throw new ConfigError(`${what}: unsupported scheme "${name}:"; use imaps:// or pop3s:// (TLS), imap:// or pop3:// (STARTTLS)`);
+    throw new ConfigError(`${what}: unsupported scheme "${name}:"; use imaps:// or pop3s:// (TLS), imap:// or pop3:// (STARTTLS), or ews:// (Exchange)`);
   }
   if (url.password) {
     throw new ConfigError(`${what}: do not put the password in the URL (it shows in "ps"); use the environment variable or --*-password-file`);
@@ -49,33 +58,55 @@ export function parseAccountUrl(text: string, what: string, secret: SecretRef, c
   }
   if (!user) throw new ConfigError(`${what}: the URL needs a user name, e.g. ${name}://alice@${url.hostname || 'mail.example.com'}`);
   if (!url.hostname) throw new ConfigError(`${what}: the URL needs a host name`);
-  if ((url.pathname && url.pathname !== '/') || url.hash) {
+  const hasPath = url.pathname !== '' && url.pathname !== '/';
+  if ((hasPath && scheme.kind !== 'ews') || url.hash) {
     throw new ConfigError(`${what}: unexpected path or #fragment in "${text}"; expected ${name}://USER@HOST[:PORT]`);
   }
-  const params = readParams(url, what, scheme);
-  if (params.tlsOff && scheme.implicitTls) throw new ConfigError(`${what}: ${name}:// is TLS by definition; use ${scheme.sibling}://...?tls=off for plaintext`);
-  const tls: TlsMode = scheme.implicitTls ? 'implicit' : params.tlsOff ? 'off' : 'starttls';
+  const params = readParams(url, what, scheme.kind);
+  const tlsOff = params.get('tls') !== undefined;
+  if (tlsOff && scheme.implicitTls && scheme.sibling) {
+    throw new ConfigError(`${what}: ${name}:// is TLS by definition; use ${scheme.sibling}://...?tls=off for plaintext`);
+  }
+  const tls: TlsMode = tlsOff ? 'off' : scheme.implicitTls ? 'implicit' : 'starttls';
   const base = {
     // Host names are case-insensitive (RFC 4343); one spelling keeps one set of checkpoints.
     host: url.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase(),
-    port: url.port ? Number(url.port) : scheme.port,
+    // ews://...?tls=off is plain HTTP, whose default port is 80.
+    port: url.port ? Number(url.port) : scheme.kind === 'ews' && tlsOff ? 80 : scheme.port,
     user,
     tls,
     secret,
     ...(caFile === undefined ? {} : { caFile }),
   };
-  return scheme.kind === 'imap' ? { kind: 'imap', ...base } : { kind: 'pop3', ...base, auth: params.auth };
+  if (scheme.kind === 'imap') return { kind: 'imap', ...base };
+  if (scheme.kind === 'pop3') return { kind: 'pop3', ...base, auth: oneOf(params.get('auth') ?? 'auto', POP3_AUTH, what) };
+  const impersonate = params.get('impersonate');
+  if (impersonate !== undefined && !/^[^@\s]+@[^@\s]+$/.test(impersonate)) {
+    throw new ConfigError(`${what}: ?impersonate= takes the SMTP address of the mailbox to act on, e.g. alice@example.com`);
+  }
+  return {
+    kind: 'ews', ...base,
+    path: hasPath ? decodeURI(url.pathname) : EWS_DEFAULT_PATH,
+    auth: oneOf(params.get('auth') ?? 'ntlm', EWS_AUTH, what),
+    ...(impersonate === undefined ? {} : { impersonate }),
+  };
 }
 
-function readParams(url: URL, what: string, scheme: Scheme): { tlsOff: boolean; auth: Pop3Auth } {
-  const known = scheme.kind === 'pop3' ? ['tls', 'auth'] : ['tls'];
-  for (const key of url.searchParams.keys()) {
+/** The URL's parameters, each known to this kind and given at most once; `tls` only as "off". */
+function readParams(url: URL, what: string, kind: AccountSpec['kind']): Map<string, string> {
+  const known = PARAMS[kind];
+  const params = new Map<string, string>();
+  for (const [key, value] of url.searchParams) {
     if (!known.includes(key)) throw new ConfigError(`${what}: unknown URL parameter "${key}" (known: ${known.join(', ')})`);
-    if (url.searchParams.getAll(key).length > 1) throw new ConfigError(`${what}: ?${key}= given more than once`);
+    if (params.has(key)) throw new ConfigError(`${what}: ?${key}= given more than once`);
+    params.set(key, value);
   }
-  const tls = url.searchParams.get('tls');
-  if (tls !== null && tls !== 'off') throw new ConfigError(`${what}: ?tls= accepts only "off" (plaintext)`);
-  const auth = url.searchParams.get('auth') ?? 'auto';
-  if (!POP3_AUTH.includes(auth as Pop3Auth)) throw new ConfigError(`${what}: ?auth= accepts ${POP3_AUTH.join(', ')}`);
-  return { tlsOff: tls === 'off', auth: auth as Pop3Auth };
+  const tls = params.get('tls');
+  if (tls !== undefined && tls !== 'off') throw new ConfigError(`${what}: ?tls= accepts only "off" (plaintext)`);
+  return params;
+}
+
+function oneOf<T extends string>(value: string, allowed: readonly T[], what: string): T {
+  if (!allowed.includes(value as T)) throw new ConfigError(`${what}: ?auth= accepts ${allowed.join(', ')}`);
+  return value as T;
 }

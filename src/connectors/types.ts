@@ -183,7 +183,7 @@ export interface MaildropSource extends SourceConnector {
   commit(): Promise<void>;
 }
 
-export function isMaildropSource(source: SourceConnector): source is MaildropSource {
+export function isMaildropSource(source: SourceConnector | ItemSyncSource): source is MaildropSource {
   return (source as Partial<MaildropSource>).kind === 'maildrop';
 }
 

@@ -7,7 +7,8 @@
  * running at once (worker concurrency), since each job holds at most one per side.
  */
 import { accountLabel, type AccountSpec } from '../config/index.js';
-import type { SourceConnector, TargetConnector } from '../connectors/types.js';
+import type { AnySource } from '../connectors/source-kinds.js';
+import type { TargetConnector } from '../connectors/types.js';
 import type { ConnectorFactory } from './connector-factory.js';
 
 export interface Leased<T> {
@@ -17,12 +18,12 @@ export interface Leased<T> {
 }
 
 export class ConnectionPool {
-  private readonly idleSources = new Map<string, SourceConnector[]>();
+  private readonly idleSources = new Map<string, AnySource[]>();
   private readonly idleTargets = new Map<string, TargetConnector[]>();
 
   constructor(private readonly factory: ConnectorFactory) {}
 
-  source(account: AccountSpec): Promise<Leased<SourceConnector>> {
+  source(account: AccountSpec): Promise<Leased<AnySource>> {
     return this.lease(this.idleSources, account, () => this.factory.source(account));
   }
 

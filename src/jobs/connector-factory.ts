@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import { ConfigError, accountLabel, readCaFile, resolveSecret, type AccountSpec } from '../config/index.js';
 import { ImapSource, ImapTarget, type ImapAccountOptions } from '../connectors/imap/index.js';
 import { Pop3Source, type Pop3AccountOptions } from '../connectors/pop3/index.js';
-import type { SourceConnector, TargetConnector } from '../connectors/types.js';
+import type { AnySource } from '../connectors/source-kinds.js';
+import type { TargetConnector } from '../connectors/types.js';
 
 /** What every protocol's options share: where, who, the secret, the CA and a quiet logger. */
 function baseOptions(account: AccountSpec, role: string, log: Logger) {
@@ -25,7 +26,7 @@ function imapOptions(account: AccountSpec, role: string, log: Logger): ImapAccou
 }
 
 export interface ConnectorFactory {
-  source(account: AccountSpec): SourceConnector;
+  source(account: AccountSpec): AnySource;
   target(account: AccountSpec): TargetConnector;
 }
 

@@ -11,45 +11,34 @@
  */
 import type { Logger } from 'pino';
 import type { Pop3Options } from '../config/index.js';
-import type { FlagPolicy, MaildropSource } from '../connectors/types.js';
+import type { MaildropSource } from '../connectors/types.js';
 import { messageDate } from '../mapping/index.js';
-import type { FolderResult, MaildropCheckpoint, MaildropCopy, MaildropQuarantine, MaildropState } from '../state/index.js';
-import { appendMessages } from './append-messages.js';
+import type { FolderResult, KeyedCheckpoint, KeyedFolderState, KeyedQuarantine } from '../state/index.js';
 import { newTally, openWindow, type CopyCommonInput, type Tally } from './copy-common.js';
 import { crashPoint } from './crash-points.js';
 import { InterruptedError } from './interrupted-error.js';
 import { deleteConfirmed } from './maildrop-deletion.js';
+import { newKeyedPageWork, pageTargetUidNext, storeKeyed, type KeyedPageWork, type KeyedStoreContext } from './keyed-store.js';
 import { ContentKeys, identifyMessages, type IdentifiedEntry } from './maildrop-keys.js';
 import { noteReleased } from './memory-pressure.js';
 import { chunk } from './pages.js';
 import { readAhead, sourceBatches, type HashedMessage, type SourceBatch } from './source-batches.js';
-import type { TargetWindow } from './target-window.js';
 
 /** The one folder a maildrop source lists. */
 export const MAILDROP_FOLDER = 'INBOX';
 
 export interface CopyMaildropInput extends CopyCommonInput {
   readonly source: MaildropSource;
-  readonly state: MaildropState;
+  readonly state: KeyedFolderState;
   readonly options: Pop3Options;
   /** The clock, for the date fallback and `older-than` deletion. */
   readonly now?: () => Date;
 }
 
-/** What the page in progress has done so far, committed when its last batch is stored. */
-interface PageWork {
-  keys: string[];
-  copied: Array<readonly [string, MaildropCopy]>;
-  quarantined: MaildropQuarantine[];
-  targetUidNext: number;
-  uidUnknown: boolean;
-}
-
 /** Shared by every batch of one run. */
 interface RunContext {
   readonly input: CopyMaildropInput;
-  readonly policy: FlagPolicy;
-  readonly window: TargetWindow;
+  readonly store: KeyedStoreContext;
   readonly byNumber: ReadonlyMap<number, IdentifiedEntry>;
   readonly contentKeys: ContentKeys;
   readonly tally: Tally;
@@ -84,18 +73,18 @@ export async function copyMaildrop(input: CopyMaildropInput): Promise<FolderResu
   await input.onProgress?.(0, todo.length);
 
   const run: RunContext = {
-    input, window, tally, now,
-    policy: await target.flagPolicy(targetPath),
+    input, tally, now,
+    store: { target, state, lease, targetPath, log, window, tally, policy: await target.flagPolicy(targetPath) },
     byNumber: new Map(entries.map((e) => [e.entry.number, e])),
     contentKeys: new ContentKeys(),
     listedKeys: new Set(uidlKeys),
   };
   const wasQuarantined = new Set((await state.quarantine()).map((q) => q.key));
-  let cursor: MaildropCheckpoint = checkpoint ?? {
+  let cursor: KeyedCheckpoint = checkpoint ?? {
     targetPath, targetUidValidity: tgtStatus.uidValidity, targetUidNext: window.size > 0 ? 1 : tgtStatus.uidNext,
   };
   const pages = chunk(todo.map((e) => e.entry.number), input.pageSize);
-  let work = newPageWork(cursor);
+  let work = newKeyedPageWork(cursor);
   let done = 0;
 
   const batches = readAhead(sourceBatches(source, MAILDROP_FOLDER, pages, input.batchBytes, input.budget), (b) => b.release());
@@ -110,12 +99,11 @@ export async function copyMaildrop(input: CopyMaildropInput): Promise<FolderResu
     if (!batch.lastOfPage) continue;
 
     tally.vanished += batch.vanished;
-    const targetUidNext = work.uidUnknown ? Math.max(work.targetUidNext, (await target.status(targetPath)).uidNext) : work.targetUidNext;
-    cursor = { ...cursor, targetUidNext };
+    cursor = { ...cursor, targetUidNext: await pageTargetUidNext(target, targetPath, work) };
     const released = work.copied.map(([key]) => key).filter((key) => wasQuarantined.has(key));
     await state.commitPage(lease, { checkpoint: cursor, copied: work.copied, clearIntents: work.keys, quarantined: work.quarantined, released });
     crashPoint('after-commit');
-    work = newPageWork(cursor);
+    work = newKeyedPageWork(cursor);
     done += batch.page.length;
     await input.onProgress?.(done, todo.length);
   }
@@ -141,14 +129,9 @@ function warnAboutIdentity(log: Logger, sharedUidl: number, withoutUidl: number)
   }
 }
 
-function newPageWork(cursor: MaildropCheckpoint): PageWork {
-  return { keys: [], copied: [], quarantined: [], targetUidNext: cursor.targetUidNext, uidUnknown: false };
-}
-
-/** Keys each message, skips content-keyed ones already copied, claims window copies, appends the rest. */
-async function storeBatch(run: RunContext, batch: SourceBatch, cursor: MaildropCheckpoint, work: PageWork): Promise<void> {
+/** Keys each message and skips content-keyed ones already copied; the rest goes to the target. */
+async function storeBatch(run: RunContext, batch: SourceBatch, cursor: KeyedCheckpoint, work: KeyedPageWork): Promise<void> {
   const { input, tally } = run;
-  const { target, state, lease, targetPath, log } = input;
   const keyOf = new Map<number, string>();
   const contentKeyed: string[] = [];
   for (const m of batch.messages) {
@@ -160,36 +143,11 @@ async function storeBatch(run: RunContext, batch: SourceBatch, cursor: MaildropC
     if (identity.kind === 'content') contentKeyed.push(key);
   }
   // UIDL-keyed messages were filtered before fetching; content-keyed ones only now.
-  const known = await state.copies(contentKeyed);
+  const known = await input.state.copies(contentKeyed);
   const fresh = batch.messages.filter((m) => keyOf.has(m.srcUid) && !known.has(keyOf.get(m.srcUid) as string));
   tally.selected -= batch.messages.length - fresh.length;
   const messages = fresh.map((m) => withPop3FlagsAndDate(m, input.options, run.now()));
-  const dateOf = new Map(messages.map((m) => [m.srcUid, m.message.internalDate]));
-  const keyed = (uid: number) => keyOf.get(uid) as string;
-  work.keys.push(...messages.map((m) => keyed(m.srcUid)));
-
-  const claims = await run.window.claim(messages);
-  for (const [srcUid, tgtUid] of claims) work.copied.push([keyed(srcUid), { targetUid: tgtUid, date: dateOf.get(srcUid) as Date }]);
-  tally.alreadyThere += claims.size;
-
-  const toAppend = messages.filter((m) => !claims.has(m.srcUid));
-  if (toAppend.length === 0) return;
-  await state.writeIntents(lease, toAppend.map((m) => ({ key: keyed(m.srcUid), size: m.size, sha256: m.sha256, targetUidNextBefore: cursor.targetUidNext })));
-  crashPoint('after-intents');
-  const outcome = await appendMessages(target, targetPath, toAppend, run.policy);
-  for (const appended of outcome.appended) {
-    crashPoint('after-append');
-    work.copied.push([keyed(appended.srcUid), { targetUid: appended.uid ?? 0, date: dateOf.get(appended.srcUid) as Date }]);
-    tally.copied += 1;
-    tally.bytes += appended.size;
-    if (appended.uid === undefined) work.uidUnknown = true;
-    else work.targetUidNext = Math.max(work.targetUidNext, appended.uid + 1);
-  }
-  for (const refused of outcome.refused) {
-    log.warn({ uidl: keyed(refused.srcUid), size: refused.size, reason: refused.reason }, 'target refused message; quarantined');
-    work.quarantined.push({ key: keyed(refused.srcUid), size: refused.size, code: refused.code, reason: refused.reason });
-  }
-  tally.quarantined += outcome.refused.length;
+  await storeKeyed(run.store, messages, (uid) => keyOf.get(uid) as string, cursor, work);
 }
 
 /** POP3 keeps neither: \Seen comes from the pair's option, INTERNALDATE from the headers. */
@@ -198,7 +156,7 @@ function withPop3FlagsAndDate(m: HashedMessage, options: Pop3Options, now: Date)
   return { ...m, message: { ...m.message, flags, internalDate: messageDate(m.message.raw, options.dateFrom, now) } };
 }
 
-function result(input: CopyMaildropInput, tally: Tally, quarantine: readonly MaildropQuarantine[], byNumber: ReadonlyMap<number, IdentifiedEntry>, deleted: number): FolderResult {
+function result(input: CopyMaildropInput, tally: Tally, quarantine: readonly KeyedQuarantine[], byNumber: ReadonlyMap<number, IdentifiedEntry>, deleted: number): FolderResult {
   const numberOf = new Map([...byNumber.values()].flatMap((e) => (e.identity.kind === 'uidl' ? [[e.identity.key, e.entry.number] as const] : [])));
   return {
     sourcePath: MAILDROP_FOLDER,

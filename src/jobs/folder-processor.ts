@@ -1,10 +1,12 @@
 /** The folder job: hold the folder's lease and copy it page by page. */
 import type { Job } from 'bullmq';
 import { DEFAULT_POP3_OPTIONS } from '../config/index.js';
+import { isItemSyncSource } from '../connectors/source-kinds.js';
 import { isMaildropSource } from '../connectors/types.js';
-import { FolderState, MaildropState, type FolderResult } from '../state/index.js';
+import { FolderState, KeyedFolderState, type FolderResult } from '../state/index.js';
 import { copyFolder } from './copy-folder.js';
 import { copyMaildrop } from './copy-maildrop.js';
+import { copySyncedFolder } from './copy-synced-folder.js';
 import { leaseBoth } from './lease-connectors.js';
 import type { FolderJobData } from './queue.js';
 import { isFinalFailure, rethrowForQueue } from './retry-policy.js';
@@ -32,9 +34,12 @@ export async function processFolder(ctx: WorkerContext, job: Job<FolderJobData>,
       batchBytes: spec.copy.batchBytes,
       onProgress: (done: number, total: number) => ctx.runs.setProgress(run.runId, state.fid, { sourcePath, done, total }),
     };
-    const result = isMaildropSource(source)
-      ? await copyMaildrop({ ...common, source, state: new MaildropState(ctx.redis, ctx.keys, run.pairId, sourcePath), options: spec.pop3 ?? DEFAULT_POP3_OPTIONS })
-      : await copyFolder({ ...common, source, state, sourcePath });
+    const keyed = () => new KeyedFolderState(ctx.redis, ctx.keys, run.pairId, sourcePath);
+    const result = isItemSyncSource(source)
+      ? await copySyncedFolder({ ...common, source, state: keyed(), sourcePath })
+      : isMaildropSource(source)
+        ? await copyMaildrop({ ...common, source, state: keyed(), options: spec.pop3 ?? DEFAULT_POP3_OPTIONS })
+        : await copyFolder({ ...common, source, state, sourcePath });
     healthy = true;
     await ctx.runs.setFolderResult(run.runId, state.fid, result);
     log.info({ copied: result.copied, alreadyThere: result.alreadyThere, quarantined: result.quarantine.length }, 'folder done');

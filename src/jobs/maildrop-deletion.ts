@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import type { SourceDeletion } from '../config/index.js';
 import type { MaildropSource } from '../connectors/types.js';
-import type { MaildropState } from '../state/index.js';
+import type { KeyedFolderState } from '../state/index.js';
 import { crashPoint } from './crash-points.js';
 import type { IdentifiedEntry } from './maildrop-keys.js';
 
@@ -16,7 +16,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface DeletionInput {
   readonly source: MaildropSource;
-  readonly state: MaildropState;
+  readonly state: KeyedFolderState;
   readonly entries: readonly IdentifiedEntry[];
   readonly deletion: SourceDeletion;
   readonly now: Date;

@@ -19,8 +19,9 @@ export async function processPlan(ctx: WorkerContext, flows: FlowProducer, job: 
   const log = ctx.log.child({ runId: run.runId, pair: run.pairName });
   try {
     const plan = await planWithConnections(ctx, spec);
-    const changed = await recordUnchangedFolders(ctx, run, plan);
-    log.info({ folders: plan.folders.length, unchanged: plan.folders.length - changed.length, excluded: plan.excluded.length }, 'run planned');
+    const mail = await recordNonMailFolders(ctx, run, plan.folders);
+    const changed = await recordUnchangedFolders(ctx, run, mail);
+    log.info({ folders: plan.folders.length, notMail: plan.folders.length - mail.length, unchanged: mail.length - changed.length, excluded: plan.excluded.length }, 'run planned');
     const queueName = queueNameOf(run.pairId);
     // Largest folders first (by bytes where the server says, else by messages): the run
     // ends when its last folder does, and a big folder started last would leave the
@@ -53,13 +54,34 @@ export async function processPlan(ctx: WorkerContext, flows: FlowProducer, job: 
 }
 
 /**
+ * Calendars, contacts and tasks (EWS) have no MIME form to copy into a mail folder: they
+ * are reported as skipped with their item counts, an explicit gap rather than silence.
+ * Returns the mail folders.
+ */
+async function recordNonMailFolders(ctx: WorkerContext, run: RunRecord, folders: readonly PlannedWithStatus[]): Promise<PlannedWithStatus[]> {
+  const mail: PlannedWithStatus[] = [];
+  for (const folder of folders) {
+    if (folder.content === undefined || folder.content === 'mail') {
+      mail.push(folder);
+      continue;
+    }
+    await ctx.runs.setFolderResult(run.runId, folderId(folder.sourcePath), {
+      sourcePath: folder.sourcePath, targetPath: folder.targetPath, outcome: 'skipped',
+      error: `${folder.content} folder with ${folder.itemCount ?? 0} item(s): only mail is migrated`,
+      selected: 0, copied: 0, alreadyThere: 0, quarantined: 0, vanished: 0, bytes: 0, quarantine: [],
+    });
+  }
+  return mail;
+}
+
+/**
  * Folders with nothing new get their (empty) result right away instead of a job: a
  * re-run of an unchanged pair then costs one LIST-STATUS per side and, for the Redis
  * side, requests issued together (ioredis pipelines them on its one connection) rather
  * than one round trip per folder in turn. Returns the folders that need a job.
  */
-async function recordUnchangedFolders(ctx: WorkerContext, run: RunRecord, plan: RunPlan): Promise<PlannedWithStatus[]> {
-  const checked = await Promise.all(plan.folders.map(async (folder) => {
+async function recordUnchangedFolders(ctx: WorkerContext, run: RunRecord, folders: readonly PlannedWithStatus[]): Promise<PlannedWithStatus[]> {
+  const checked = await Promise.all(folders.map(async (folder) => {
     const state = new FolderState(ctx.redis, ctx.keys, run.pairId, folder.sourcePath);
     const unchanged = folder.sourceStatus !== undefined && folder.targetStatus !== undefined
       && folderUnchanged(await state.overview(), folder.sourceStatus, folder.targetStatus, folder.targetPath);

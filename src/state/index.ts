@@ -7,6 +7,6 @@ export type { RunRecord, RunState, FolderResult, FolderOutcome, FolderProgress, 
 export { checkRedisPolicy, RedisPolicyError } from './redis-policy.js';
 export { ensureEmbeddedRedis, EmbeddedRedisError, type EmbeddedRedis } from './embedded-redis.js';
 export {
-  MaildropState,
-  type MaildropCheckpoint, type MaildropCopy, type MaildropIntent, type MaildropPageCommit, type MaildropQuarantine,
-} from './maildrop-state.js';
+  KeyedFolderState,
+  type KeyedCheckpoint, type KeyedCopy, type KeyedIntent, type KeyedPageCommit, type KeyedQuarantine,
+} from './keyed-folder-state.js';

@@ -34,22 +34,22 @@ export class StateKeys {
     return `${this.folder(pairId, fid)}:ledger:${uidValidity}`;
   }
 
-  /** Hash: a POP3 maildrop's checkpoint (target folder, its UIDVALIDITY, the recovery window's start). */
-  maildropCheckpoint(pairId: string, fid: string): string {
-    return `${this.folder(pairId, fid)}:maildrop`;
+  /** Hash: checkpoint of a folder whose messages have string keys (POP3 UIDLs, EWS ItemIds): see KeyedCheckpoint. */
+  keyedCheckpoint(pairId: string, fid: string): string {
+    return `${this.folder(pairId, fid)}:keyed`;
   }
 
-  /** Hash: POP3 message key (UIDL, or a content key) -> "targetUid date": the set of UIDLs on the target. */
-  maildropLedger(pairId: string, fid: string): string {
-    return `${this.folder(pairId, fid)}:uidls`;
+  /** Hash: message key (POP3 UIDL or content key, EWS ItemId) -> "targetUid date": what is on the target. */
+  keyedLedger(pairId: string, fid: string): string {
+    return `${this.folder(pairId, fid)}:keys`;
   }
 
-  /** Hash: source UID (POP3: message key) -> write-ahead intent JSON, for the page in flight. */
+  /** Hash: source UID (or message key) -> write-ahead intent JSON, for the page in flight. */
   intents(pairId: string, fid: string): string {
     return `${this.folder(pairId, fid)}:intents`;
   }
 
-  /** Hash: source UID (POP3: message key) -> quarantine record JSON (message the target refused). */
+  /** Hash: source UID (or message key) -> quarantine record JSON (message the target refused). */
   quarantine(pairId: string, fid: string): string {
     return `${this.folder(pairId, fid)}:quarantine`;
   }

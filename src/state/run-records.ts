@@ -42,6 +42,8 @@ export interface QuarantinedMessage {
   readonly uid: number;
   /** POP3: the message's UIDL (or content key), which stays valid across sessions. */
   readonly uidl?: string;
+  /** EWS: the item's id. */
+  readonly itemId?: string;
   readonly size: number;
   readonly reason: string;
 }

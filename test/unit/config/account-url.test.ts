@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ImapAccountSpec, Pop3AccountSpec, SecretRef } from '../../../src/config/account-spec.js';
+import type { EwsAccountSpec, ImapAccountSpec, Pop3AccountSpec, SecretRef } from '../../../src/config/account-spec.js';
 import { parseAccountUrl } from '../../../src/config/account-url.js';
 import { ConfigError } from '../../../src/config/config-error.js';
 
@@ -53,6 +53,17 @@ describe('parseAccountUrl: accepted forms', () => {
     expect(parseAccountUrl(text, 'source', secret)).toEqual({ kind: 'pop3', ...expected, secret });
   });
 
+  it.each<[string, string, Omit<EwsAccountSpec, 'kind' | 'secret'>]>([
+    ['ews over HTTPS with NTLM by default', 'ews://alice@mail.example.com/EWS/Exchange.asmx',
+      { host: 'mail.example.com', port: 443, user: 'alice', tls: 'implicit', path: '/EWS/Exchange.asmx', auth: 'ntlm' }],
+    ['ews without a path gets the standard one', 'ews://CONTOSO%5Calice@mail.example.com:8443',
+      { host: 'mail.example.com', port: 8443, user: 'CONTOSO\\alice', tls: 'implicit', path: '/EWS/Exchange.asmx', auth: 'ntlm' }],
+    ['ews plain HTTP for a test server, basic auth, impersonation', 'ews://svc@127.0.0.1/EWS/Exchange.asmx?tls=off&auth=basic&impersonate=bob%40example.com',
+      { host: '127.0.0.1', port: 80, user: 'svc', tls: 'off', path: '/EWS/Exchange.asmx', auth: 'basic', impersonate: 'bob@example.com' }],
+  ])('%s: %s', (_name, text, expected) => {
+    expect(parseAccountUrl(text, 'source', secret)).toEqual({ kind: 'ews', ...expected, secret });
+  });
+
   it('passes caFile through', () => {
     const spec = parseAccountUrl('imaps://alice@mail.example.com', 'target', { file: '/run/secrets/pw' }, '/etc/ssl/private-ca.pem');
     expect(spec).toEqual({
@@ -69,7 +80,9 @@ describe('parseAccountUrl: refused forms', () => {
     ['password without a user', 'imaps://:hunter2@mail.example.com',
       /do not put the password in the URL/],
     ['unknown scheme', 'pop://alice@mail.example.com',
-      /^source: unsupported scheme "pop:"; use imaps:\/\/ or pop3s:\/\/ \(TLS\), imap:\/\/ or pop3:\/\/ \(STARTTLS\)$/],
+      /^source: unsupported scheme "pop:"; use imaps:\/\/ or pop3s:\/\/ \(TLS\), imap:\/\/ or pop3:\/\/ \(STARTTLS\), or ews:\/\/ \(Exchange\)$/],
+    ['ews impersonate without an address', 'ews://svc@mail.example.com?impersonate=alice', /\?impersonate= takes the SMTP address/],
+    ['ews auth that does not exist', 'ews://svc@mail.example.com?auth=kerberos', /^source: \?auth= accepts ntlm, basic, oauth$/],
     ['pop3s with tls=off', 'pop3s://alice@mail.example.com?tls=off',
       /^source: pop3s:\/\/ is TLS by definition; use pop3:\/\/\.\.\.\?tls=off for plaintext$/],
     ['pop3 auth that does not exist', 'pop3://alice@mail.example.com?auth=cram', /^source: \?auth= accepts auto, user, apop$/],
@@ -93,7 +106,7 @@ describe('parseAccountUrl: refused forms', () => {
     ['missing user and host', 'imaps:///INBOX',
       /^source: the URL needs a user name, e\.g\. imaps:\/\/alice@mail\.example\.com$/],
     ['missing host after the user', 'imaps://alice@',
-      /^source: "imaps:\/\/alice@" is not a URL; expected imaps:\/\/USER@HOST\[:PORT\], imap:\/\/USER@HOST\[:PORT\], pop3s:\/\/USER@HOST\[:PORT\] or pop3:\/\/USER@HOST\[:PORT\]$/],
+      /^source: "imaps:\/\/alice@" is not a URL; expected imaps:\/\/USER@HOST\[:PORT\], imap:\/\/USER@HOST\[:PORT\], pop3s:\/\/USER@HOST\[:PORT\], pop3:\/\/USER@HOST\[:PORT\] or ews:\/\/USER@HOST\[:PORT\]\/EWS\/Exchange\.asmx$/],
     ['not a URL at all', 'alice@mail.example.com',
       /^source: "alice@mail\.example\.com" is not a URL/],
     ['empty string', '', /^source: "" is not a URL/],

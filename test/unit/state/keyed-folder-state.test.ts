@@ -1,7 +1,7 @@
-/** The POP3 maildrop's state against a real Redis: what a page commit stores, and its fencing. */
+/** The state of a folder with string message keys (POP3, EWS) against a real Redis: what a page commit stores, and its fencing. */
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FolderState, Lease, MaildropState, StateKeys, type MaildropPageCommit } from '../../../src/state/index.js';
+import { FolderState, Lease, KeyedFolderState, StateKeys, type KeyedPageCommit } from '../../../src/state/index.js';
 import { startRedis, type RedisServer } from '../../support/redis.js';
 
 let server: RedisServer;
@@ -25,15 +25,15 @@ afterAll(async () => {
 });
 
 /** A maildrop state under a prefix of its own, and the folder lease that fences it. */
-async function fresh(): Promise<{ state: MaildropState; lease: Lease }> {
+async function fresh(): Promise<{ state: KeyedFolderState; lease: Lease }> {
   n += 1;
   const keys = new StateKeys(`m${n}`);
   const lease = await new FolderState(redis, keys, 'pair-1', 'INBOX').acquireLease();
   leases.push(lease);
-  return { state: new MaildropState(redis, keys, 'pair-1', 'INBOX'), lease };
+  return { state: new KeyedFolderState(redis, keys, 'pair-1', 'INBOX'), lease };
 }
 
-const page = (over: Partial<MaildropPageCommit> = {}): MaildropPageCommit => ({
+const page = (over: Partial<KeyedPageCommit> = {}): KeyedPageCommit => ({
   checkpoint: { targetPath: 'Imported/POP', targetUidValidity: '77', targetUidNext: 5 },
   copied: [['uidl-a', { targetUid: 3, date: new Date('2020-01-02T03:04:05Z') }], ['- sha256=ff #1', { targetUid: 4, date: new Date('2021-01-01T00:00:00Z') }]],
   clearIntents: ['uidl-a'],
@@ -42,7 +42,16 @@ const page = (over: Partial<MaildropPageCommit> = {}): MaildropPageCommit => ({
   ...over,
 });
 
-describe('MaildropState', () => {
+describe('KeyedFolderState', () => {
+  it('keeps an EWS sync state with the checkpoint, and forgets it when a commit leaves it out', async () => {
+    const { state, lease } = await fresh();
+    const checkpoint = { targetPath: 'INBOX', targetUidValidity: '9', targetUidNext: 2, syncState: 'H4sIAAAA==' };
+    await state.commitPage(lease, page({ checkpoint }));
+    expect(await state.checkpoint()).toEqual(checkpoint);
+    await state.commitPage(lease, page({ checkpoint: { targetPath: 'INBOX', targetUidValidity: '9', targetUidNext: 3 } }));
+    expect((await state.checkpoint())?.syncState).toBeUndefined();
+  });
+
   it('a page commit stores the checkpoint, where each key went, and the quarantine, and clears intents', async () => {
     const { state, lease } = await fresh();
     await state.writeIntents(lease, [{ key: 'uidl-a', size: 10, sha256: 'aa', targetUidNextBefore: 3 }, { key: 'uidl-b', size: 11, sha256: 'bb', targetUidNextBefore: 3 }]);
