@@ -5,6 +5,7 @@
  * bounded batches so that page boundaries can be checkpoint boundaries (IMAP runs one
  * command at a time per connection, so live iterators across other commands deadlock).
  */
+import type { ConnectorError } from './connector-error.js';
 
 /** RFC 6154 special-use roles that mapping understands. */
 export type SpecialUse = '\\Sent' | '\\Drafts' | '\\Trash' | '\\Junk' | '\\Archive' | '\\All' | '\\Flagged';
@@ -98,17 +99,33 @@ export interface FlagPolicy {
   readonly newKeywords: boolean;
 }
 
-/** One message of an `appendBatch`. */
+/** One message of an `appendBatch` or `appendEach`. */
 export interface AppendItem {
   readonly raw: Buffer;
   readonly flags: readonly string[];
   readonly internalDate: Date;
+  /**
+   * Idempotency marker: a key of the caller's (e.g. the source message's identity) that a
+   * target able to store one keeps on the new message, so `findByMarker` can find the copy
+   * after a crash. Targets without such a place (IMAP) ignore it.
+   */
+  readonly marker?: string;
 }
 
 export interface AppendResult {
   /** The new UID when the server says it (APPENDUID). */
   readonly uid?: number;
+  /** The new message's id on targets whose ids are strings (EWS ItemId), when known. */
+  readonly id?: string;
 }
+
+/**
+ * What became of one message of an `appendEach`: stored (with its id when the server
+ * said), or refused with the ConnectorError that `append` would have thrown for it.
+ */
+export type AppendEachResult =
+  | { readonly stored: true; readonly result: AppendResult }
+  | { readonly stored: false; readonly error: ConnectorError };
 
 /** A mail source: lists folders and pages of messages, fetches exact bytes. */
 export interface SourceConnector {
@@ -143,14 +160,30 @@ export interface TargetConnector {
   ensureFolder(path: string, specialUse?: SpecialUse): Promise<EnsuredFolder>;
   status(path: string): Promise<FolderStatus>;
   flagPolicy(path: string): Promise<FlagPolicy>;
-  /** Appends one message. A refusal of this message alone throws a `ConnectorError` with scope 'message'. */
-  append(path: string, raw: Buffer, flags: readonly string[], internalDate: Date): Promise<AppendResult>;
+  /**
+   * Appends one message. A refusal of this message alone throws a `ConnectorError` with scope 'message'.
+   * @param marker - idempotency marker (see `AppendItem.marker`); ignored by targets that cannot keep one.
+   */
+  append(path: string, raw: Buffer, flags: readonly string[], internalDate: Date, marker?: string): Promise<AppendResult>;
   /**
    * Appends several messages atomically (only when `capabilities.batchAppend`): all are
    * stored or none. A refusal throws a `ConnectorError` with scope 'message'; nothing of
    * the batch was stored then, and the caller may append the messages one by one.
    */
   appendBatch?(path: string, items: readonly AppendItem[]): Promise<AppendResult[]>;
+  /**
+   * Appends several messages in one round trip, each on its own (EWS CreateItem): NOT
+   * atomic, so it is not `appendBatch`. Resolves with one result per item, in order; a
+   * refusal of some items leaves the others stored. It rejects only when the request as
+   * a whole failed, and then any of the items may have been stored (as with a lost
+   * connection during `append`): find them with `findByMarker`.
+   */
+  appendEach?(path: string, items: readonly AppendItem[]): Promise<AppendEachResult[]>;
+  /**
+   * The messages of `path` that carry one of `markers` (see `AppendItem.marker`): marker
+   * -> message id. For crash recovery on targets whose appends keep a marker.
+   */
+  findByMarker?(path: string, markers: readonly string[]): Promise<Map<string, string>>;
   /** Metadata of messages with UID >= fromUid (the recovery window). */
   listWindow(path: string, fromUid: number, options?: ListOptions): Promise<MessageMeta[]>;
   /** Exact bytes of target messages, to confirm a candidate match by hash. */

@@ -1,6 +1,7 @@
 /** Builds live connectors from a run's account specs, resolving secrets in this process. */
 import type { Logger } from 'pino';
-import { ConfigError, accountLabel, readCaFile, resolveSecret, type AccountSpec } from '../config/index.js';
+import { ConfigError, accountLabel, readCaFile, resolveSecret, type AccountSpec, type EwsAccountSpec } from '../config/index.js';
+import { EwsSource, EwsTarget, type EwsAccountOptions } from '../connectors/ews/index.js';
 import { ImapSource, ImapTarget, type ImapAccountOptions } from '../connectors/imap/index.js';
 import { Pop3Source, type Pop3AccountOptions } from '../connectors/pop3/index.js';
 import type { AnySource } from '../connectors/source-kinds.js';
@@ -25,6 +26,18 @@ function imapOptions(account: AccountSpec, role: string, log: Logger): ImapAccou
   return { ...baseOptions(account, role, log), maxLiteralBytes: 512 * 1024 * 1024 };
 }
 
+/** The endpoint URL from its parts; with OAuth the secret is the bearer token. */
+function ewsOptions(account: EwsAccountSpec, role: string, log: Logger): EwsAccountOptions {
+  const { password, ...base } = baseOptions(account, role, log);
+  const url = `${account.tls === 'off' ? 'http' : 'https'}://${account.host.includes(':') ? `[${account.host}]` : account.host}:${account.port}${account.path}`;
+  return {
+    url, user: base.user, auth: account.auth, logger: base.logger,
+    ...(account.auth === 'oauth' ? { accessToken: password } : { password }),
+    ...(account.impersonate === undefined ? {} : { impersonate: account.impersonate }),
+    ...(base.ca === undefined ? {} : { ca: base.ca }),
+  };
+}
+
 export interface ConnectorFactory {
   source(account: AccountSpec): AnySource;
   target(account: AccountSpec): TargetConnector;
@@ -33,6 +46,7 @@ export interface ConnectorFactory {
 export function defaultConnectorFactory(log: Logger): ConnectorFactory {
   return {
     source(account) {
+      if (account.kind === 'ews') return new EwsSource(ewsOptions(account, 'source', log));
       if (account.kind === 'pop3') {
         const options: Pop3AccountOptions = { ...baseOptions(account, 'source', log), auth: account.auth };
         return new Pop3Source(options);
@@ -42,6 +56,7 @@ export function defaultConnectorFactory(log: Logger): ConnectorFactory {
     target(account) {
       // The config layer refuses this already (checkPairKinds); a hand-made spec might not.
       if (account.kind === 'pop3') throw new ConfigError(`target ${accountLabel(account)}: POP3 can only be a source`);
+      if (account.kind === 'ews') return new EwsTarget(ewsOptions(account, 'target', log));
       return new ImapTarget(imapOptions(account, 'target', log));
     },
   };

@@ -1,0 +1,168 @@
+/**
+ * An Exchange mailbox read over EWS as an item-sync source: folders from FindFolders,
+ * pages of changes from SyncFolderItems (ids and sizes only), then MIME and state from
+ * GetItem in batches, as Microsoft's synchronization guidance describes.
+ *
+ * Nothing here changes the mailbox: GetItem with MimeContent does not mark items read.
+ */
+import {
+  ChangeType, FolderId, ItemFlagStatus, ItemId, ServiceResult, SyncFolderItemsScope, type EmailMessage, type GetItemResponse, type Item,
+} from 'ews-javascript-api';
+import { messageDate } from '../../mapping/index.js';
+import { ConnectorError } from '../connector-error.js';
+import type { ItemChanges, ItemFolderInfo, ItemMessage, ItemSyncSource, ListFoldersOptions, Namespace } from '../types.js';
+import { errorName, responseError } from './ews-errors.js';
+import type { EwsAccountOptions } from './ews-options.js';
+import { EwsSession } from './ews-session.js';
+import { PATH_DELIMITER } from './folder-tree.js';
+import { itemFlags, type ItemState } from './item-flags.js';
+import { fetchPropertySet, LAST_VERB_EXECUTED, syncPropertySet } from './item-properties.js';
+import { decodeMimeContent } from './mime-content.js';
+
+/** SyncFolderItems returns 1..512 changes per call. */
+export const MAX_SYNC_CHANGES = 512;
+/** Ids per GetItem; the caller bounds a batch by bytes, this bounds one request's XML. */
+const GET_ITEM_BATCH = 100;
+
+export class EwsSource implements ItemSyncSource {
+  readonly kind = 'item-sync' as const;
+  private readonly session: EwsSession;
+
+  constructor(account: EwsAccountOptions) {
+    this.session = new EwsSession(account);
+  }
+
+  connect(): Promise<void> {
+    return this.session.connect();
+  }
+
+  close(): Promise<void> {
+    return this.session.close();
+  }
+
+  /** One personal namespace, "/" between levels, no prefix (the paths of folder-tree.ts). */
+  async namespace(): Promise<Namespace> {
+    return { prefix: '', delimiter: PATH_DELIMITER };
+  }
+
+  /**
+   * Every folder under msgfolderroot, mail or not: the caller reports the others as
+   * skipped. A fresh listing each time (the cached one only resolves paths).
+   */
+  async listFolders(options?: ListFoldersOptions): Promise<ItemFolderInfo[]> {
+    this.session.forgetFolders();
+    const index = await this.session.folders();
+    return index.entries.map((entry): ItemFolderInfo => ({
+      path: entry.path,
+      delimiter: PATH_DELIMITER,
+      selectable: true,
+      content: entry.content,
+      itemCount: entry.itemCount,
+      ...(entry.specialUse === undefined ? {} : { specialUse: entry.specialUse }),
+      ...(options?.withStatus ? { status: { uidValidity: '1', uidNext: 0, messages: entry.itemCount } } : {}),
+    }));
+  }
+
+  /**
+   * One page of SyncFolderItems. Create and Update (and ReadFlagChange, a change of the
+   * read state) are items; an id appears once per page.
+   * @param maxChanges - clamped to EWS's 1..512.
+   */
+  async syncItems(path: string, state: string | null, maxChanges: number): Promise<ItemChanges> {
+    const folder = await this.resolve(path);
+    const max = Math.min(MAX_SYNC_CHANGES, Math.max(1, Math.trunc(maxChanges) || 1));
+    const syncState = state === '' ? null : state;
+    const changes = await this.session.call(`sync items of "${path}"`, 'folder', (service) =>
+      service.SyncFolderItems(new FolderId(folder.id), syncPropertySet(), null as unknown as ItemId[], max, SyncFolderItemsScope.NormalItems, syncState as string));
+    const items: Array<{ id: string; size: number }> = [];
+    const deleted: string[] = [];
+    const seen = new Set<string>();
+    for (const change of changes.GetEnumerator()) {
+      const id = change.ItemId?.UniqueId ?? change.Item?.Id?.UniqueId;
+      if (id === undefined || seen.has(id)) continue;
+      seen.add(id);
+      if (change.ChangeType === ChangeType.Delete) deleted.push(id);
+      else items.push({ id, size: sizeOf(change.Item) });
+    }
+    if (typeof changes.SyncState !== 'string' || changes.SyncState === '') {
+      throw new ConnectorError(`sync items of "${path}" on ${this.session.label}: the server sent no sync state`, { code: 'PROTOCOL', scope: 'folder', retry: 'now' });
+    }
+    return { items, deleted, state: changes.SyncState, more: changes.MoreChangesAvailable === true };
+  }
+
+  /**
+   * GetItem in batches of 100 ids. An item deleted (ErrorItemNotFound) or moved to another
+   * folder meanwhile is absent; any other refusal of one item throws a ConnectorError
+   * with scope 'message' that names the item. `size` is the MIME's byte length (EWS's
+   * Size is the MAPI size, which differs).
+   */
+  async fetchItems(path: string, ids: readonly string[]): Promise<ItemMessage[]> {
+    if (ids.length === 0) return [];
+    const folder = await this.resolve(path);
+    const out: ItemMessage[] = [];
+    for (let i = 0; i < ids.length; i += GET_ITEM_BATCH) {
+      const batch = ids.slice(i, i + GET_ITEM_BATCH);
+      const responses = await this.session.call(`fetch ${batch.length} items from "${path}"`, 'folder', (service) =>
+        service.BindToItems(batch.map((id) => new ItemId(id)), fetchPropertySet()));
+      batch.forEach((id, n) => {
+        const response = responses.Responses[n] as GetItemResponse | undefined;
+        const message = this.toMessage(path, folder.id, id, response);
+        if (message) out.push(message);
+      });
+    }
+    return out;
+  }
+
+  private toMessage(path: string, folderId: string, id: string, response: GetItemResponse | undefined): ItemMessage | undefined {
+    const what = `fetch item ${id} from "${path}" on ${this.session.label}`;
+    if (!response) throw new ConnectorError(`${what}: no response for the item`, { code: 'PROTOCOL', scope: 'message', retry: 'now' });
+    if (response.Result === ServiceResult.Error) {
+      if (errorName(response.ErrorCode) === 'ErrorItemNotFound') return undefined;
+      throw responseError(response, what);
+    }
+    const item = response.Item;
+    const parent = safe(() => item.ParentFolderId?.UniqueId);
+    if (parent !== undefined && parent !== folderId) return undefined;
+    const raw = decodeMimeContent(safe(() => item.MimeContent?.Content));
+    if (!raw) throw new ConnectorError(`${what}: the server sent no MIME content`, { code: 'MESSAGE_REJECTED', scope: 'message', retry: 'never' });
+    const received = safe(() => item.DateTimeReceived?.TotalMilliSeconds);
+    const internalDate = typeof received === 'number' && Number.isFinite(received) ? new Date(received) : messageDate(raw, 'received', new Date());
+    return { id: item.Id?.UniqueId ?? id, raw, size: raw.length, flags: itemFlags(stateOf(item)), internalDate };
+  }
+
+  private async resolve(path: string) {
+    return this.session.folder(path);
+  }
+}
+
+function sizeOf(item: Item | null | undefined): number {
+  const size = Number(item?.Size);
+  return Number.isFinite(size) && size >= 0 ? size : 0;
+}
+
+/** The state of an item as itemFlags() needs it; properties the server did not send count as unset. */
+function stateOf(item: Item): ItemState {
+  const verb = { outValue: null as unknown };
+  safe(() => item.ExtendedProperties.TryGetValue(LAST_VERB_EXECUTED, verb));
+  const status = safe(() => item.Flag?.FlagStatus);
+  const isRead = safe(() => (item as EmailMessage).IsRead);
+  const lastVerb = verb.outValue === null || verb.outValue === undefined ? Number.NaN : Number(verb.outValue);
+  return {
+    isRead: typeof isRead === 'boolean' ? isRead : undefined,
+    flagStatus: status === ItemFlagStatus.Flagged ? 'Flagged' : status === ItemFlagStatus.Complete ? 'Complete' : status === ItemFlagStatus.NotFlagged ? 'NotFlagged' : undefined,
+    lastVerb: Number.isFinite(lastVerb) ? lastVerb : undefined,
+    categories: (safe(() => item.Categories?.GetEnumerator()) ?? []).filter((c): c is string => typeof c === 'string'),
+  };
+}
+
+/**
+ * A property read that cannot throw: the library's getters throw for a property the
+ * response did not carry on some item types (an appointment has no IsRead).
+ */
+function safe<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}

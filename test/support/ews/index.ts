@@ -1,0 +1,166 @@
+/**
+ * A protocol-faithful Exchange Web Services (EWS) test server on 127.0.0.1 for the EWS
+ * connector's tests: SOAP 1.1 over HTTP with Basic or NTLM authentication, the operations
+ * a mailbox migration uses (GetFolder, FindFolder, CreateFolder, SyncFolderItems,
+ * GetItem, FindItem, CreateItem, UpdateItem, DeleteItem), impersonation, and switchable
+ * throttling/failure modes. Response structures follow Microsoft's published samples
+ * (test/fixtures/ews/), and the integration test drives it with ews-javascript-api.
+ *
+ * Limits worth knowing:
+ * - maxMessageBytes (default 25 MiB of decoded MIME) -> ErrorMessageSizeExceeded.
+ * - No body, recipients, attachments or MIME conversion: MimeContent is stored and
+ *   returned byte for byte (real Exchange regenerates it, see the research doc section 4).
+ * - `requests` logs every POST (NTLM's GET handshake legs are not SOAP requests).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { BasicAuth, NtlmAuth, type Authenticator } from './auth.js';
+import { Directory } from './directory.js';
+import { dispatch, impersonatedAddress, parseRequest, type ParsedRequest } from './dispatch.js';
+import { FaultState, type EwsFaults } from './faults.js';
+import { mailboxView, type EwsMailbox } from './mailbox-view.js';
+import { SoapFaultError, soapFault } from './soap.js';
+
+export type { EwsFaults } from './faults.js';
+export type { EwsMailbox, EwsMessageView } from './mailbox-view.js';
+
+export interface EwsServerOptions {
+  /** SMTP address -> password. Each user has a mailbox with the well-known folders. */
+  users: Record<string, string>;
+  /** 'basic' (default) or 'ntlm' (401 challenge/response, see below). */
+  auth?: 'basic' | 'ntlm';
+  /** Service accounts allowed to impersonate others: { 'svc@example.com': ['alice@example.com', ...] } or ['*']. */
+  impersonation?: Record<string, readonly string[]>;
+  /** Most changes one SyncFolderItems answer returns even if the client asks for more (forces paging); default 512. */
+  maxSyncChanges?: number;
+  /** Largest decoded MIME CreateItem accepts; larger items get ErrorMessageSizeExceeded. Default 25 MiB. */
+  maxMessageBytes?: number;
+}
+
+export interface EwsRequestRecord {
+  operation: string;
+  user: string;
+  impersonated?: string;
+  anchorMailbox?: string;
+  status: number;
+}
+
+export interface EwsTestServer {
+  readonly url: string; // `http://127.0.0.1:${port}/EWS/Exchange.asmx`
+  readonly port: number;
+  mailbox(address: string): EwsMailbox; // throws for an unknown user
+  readonly faults: EwsFaults;
+  /** Every request seen: operation (first child of soap:Body, e.g. 'SyncFolderItems'), authenticated user, impersonated SMTP (ExchangeImpersonation header) and the X-AnchorMailbox header. */
+  readonly requests: ReadonlyArray<EwsRequestRecord>;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_MAX_MESSAGE_BYTES = 25 * 1024 * 1024;
+/** Requests above this are refused with 413 before parsing (IIS maxAllowedContentLength). */
+const MAX_REQUEST_BYTES = 256 * 1024 * 1024;
+const EWS_PATH = '/ews/exchange.asmx';
+
+function readBody(request: http.IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_REQUEST_BYTES) chunks.push(chunk);
+    });
+    request.on('end', () => resolve(size <= MAX_REQUEST_BYTES ? Buffer.concat(chunks) : undefined));
+    request.on('error', reject);
+  });
+}
+
+export async function startEwsServer(options: EwsServerOptions): Promise<EwsTestServer> {
+  const directory = new Directory(options.users, options.impersonation);
+  const faults = new FaultState();
+  const authenticator: Authenticator = options.auth === 'ntlm' ? new NtlmAuth(directory) : new BasicAuth(directory);
+  const requests: EwsRequestRecord[] = [];
+  const maxSyncChanges = options.maxSyncChanges ?? 512;
+  const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+
+  const send = (response: http.ServerResponse, status: number, body: string, headers: Record<string, string | string[]> = {}) => {
+    response.writeHead(status, { 'Content-Type': 'text/xml; charset=utf-8', 'Content-Length': Buffer.byteLength(body), ...headers });
+    response.end(body);
+  };
+
+  const handle = async (request: http.IncomingMessage, response: http.ServerResponse): Promise<void> => {
+    const body = await readBody(request);
+    const path = (request.url ?? '').split('?')[0]?.toLowerCase();
+    if (path !== EWS_PATH) return send(response, 404, '', { 'Content-Type': 'text/html' });
+    if (body === undefined) return send(response, 413, '', { 'Content-Type': 'text/html' });
+
+    let parsed: ParsedRequest | undefined;
+    let parseError: SoapFaultError | undefined;
+    if (request.method === 'POST') {
+      try {
+        parsed = parseRequest(body.toString('utf8'));
+      } catch (error) {
+        parseError = error instanceof SoapFaultError ? error : new SoapFaultError('ErrorSchemaValidation', String(error));
+      }
+    }
+    const record: EwsRequestRecord = { operation: parsed?.operation ?? '', user: '', status: 0 };
+    const impersonated = impersonatedAddress(parsed?.header);
+    if (impersonated !== undefined) record.impersonated = impersonated;
+    const anchor = request.headers['x-anchormailbox'];
+    if (typeof anchor === 'string') record.anchorMailbox = anchor;
+    const finish = (status: number, text: string, headers: Record<string, string | string[]> = {}) => {
+      record.status = status;
+      if (request.method === 'POST') requests.push(record);
+      send(response, status, text, headers);
+    };
+
+    const auth = authenticator.authenticate(request);
+    if ('challenge' in auth) return finish(401, '', { ...auth.challenge, 'Content-Type': 'text/html' });
+    record.user = auth.user;
+    if (request.method !== 'POST') return finish(405, '', { Allow: 'POST', 'Content-Type': 'text/html' });
+
+    const fault = faults.takeRequestFault();
+    if (fault?.kind === 'unavailable') {
+      const retryAfter = fault.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(fault.retryAfterSeconds) };
+      return finish(503, '<html><body><h1>Service Unavailable</h1></body></html>', { 'Content-Type': 'text/html; charset=us-ascii', ...retryAfter });
+    }
+    if (fault?.kind === 'busy') {
+      return finish(500, soapFault('ErrorServerBusy', 'The server cannot service this request right now. Try again later.', { BackOffMilliseconds: String(fault.backOffMs) }));
+    }
+    try {
+      if (parseError || !parsed) throw parseError ?? new SoapFaultError('ErrorSchemaValidation', 'empty request');
+      finish(200, dispatch({ directory, faults, maxSyncChanges, maxMessageBytes, user: auth.user, parsed, impersonated }));
+    } catch (error) {
+      // Exchange reports request-level failures as a SOAP fault with HTTP 500.
+      const soapError = error instanceof SoapFaultError ? error : new SoapFaultError('ErrorInternalServerError', `EWS test server bug: ${(error as Error).stack ?? String(error)}`);
+      finish(500, soapFault(soapError.code, soapError.message, soapError.values));
+    }
+  };
+
+  const server = http.createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      if (!response.headersSent) send(response, 500, soapFault('ErrorInternalServerError', String(error)));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `http://127.0.0.1:${port}/EWS/Exchange.asmx`,
+    port,
+    faults,
+    requests,
+    mailbox(address) {
+      const mailbox = directory.mailbox(address);
+      if (!mailbox) throw new Error(`EWS test server: no user ${address}`);
+      return mailboxView(mailbox);
+    },
+    stop() {
+      return new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
