@@ -7,9 +7,6 @@ import { ConfigError } from './config-error.js';
  * @param pop3Options - names of POP3-only options the user set, refused for other sources.
  */
 export function checkPairKinds(source: AccountSpec, target: AccountSpec, what: string, pop3Options: readonly string[] = []): void {
-  if (target.kind === 'ews') {
-    throw new ConfigError(`${what}: Exchange (ews://) as the target is not supported yet; the source can be ews://`);
-  }
   if (target.kind === 'pop3') {
     throw new ConfigError(`${what}: the target is a POP3 account, but POP3 can only be a source (the target must be imaps:// or imap://)`);
   }

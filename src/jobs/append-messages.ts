@@ -1,7 +1,9 @@
 /**
  * Stores a batch of messages on the target: in one atomic MULTIAPPEND when the target
- * can, one by one otherwise or when the batch was refused (then each refusal is pinned
- * to its message). Refused messages come back with the server's reason, to quarantine.
+ * can; in one non-atomic request with a result per message where the target offers that
+ * (EWS CreateItem); one by one otherwise or when an atomic batch was refused (then each
+ * refusal is pinned to its message). Refused messages come back with the server's
+ * reason, to quarantine. Every message carries its marker (kept by targets that can).
  */
 import { isConnectorError } from '../connectors/connector-error.js';
 import type { AppendItem, FlagPolicy, TargetConnector } from '../connectors/types.js';
@@ -27,7 +29,9 @@ export interface AppendOutcome {
   readonly refused: Refused[];
 }
 
-export async function appendMessages(target: TargetConnector, path: string, messages: readonly HashedMessage[], policy: FlagPolicy): Promise<AppendOutcome> {
+export async function appendMessages(
+  target: TargetConnector, path: string, messages: readonly HashedMessage[], policy: FlagPolicy, markerOf: (srcUid: number) => string,
+): Promise<AppendOutcome> {
   const outcome: AppendOutcome = { appended: [], refused: [] };
   const limit = target.capabilities.maxMessageBytes;
   const acceptable = messages.filter((m) => {
@@ -35,7 +39,20 @@ export async function appendMessages(target: TargetConnector, path: string, mess
     outcome.refused.push({ srcUid: m.srcUid, size: m.size, code: 'MESSAGE_TOO_LARGE', reason: `message of ${m.size} bytes exceeds the target's APPENDLIMIT of ${limit} bytes` });
     return false;
   });
-  const items = acceptable.map((m): AppendItem => ({ raw: m.message.raw, flags: mapFlags(m.message.flags, policy).flags, internalDate: m.message.internalDate }));
+  const items = acceptable.map((m): AppendItem => ({
+    raw: m.message.raw, flags: mapFlags(m.message.flags, policy).flags, internalDate: m.message.internalDate, marker: markerOf(m.srcUid),
+  }));
+
+  if (items.length > 0 && target.appendEach) {
+    const results = await target.appendEach(path, items);
+    acceptable.forEach((m, i) => {
+      const result = results[i];
+      if (result?.stored) outcome.appended.push(withUid({ srcUid: m.srcUid, size: m.size }, result.result.uid));
+      else if (result && result.error.scope === 'message') outcome.refused.push({ srcUid: m.srcUid, size: m.size, code: result.error.code, reason: result.error.message });
+      else throw result?.error ?? new Error(`appendEach returned no result for message ${i + 1} of ${items.length}`);
+    });
+    return outcome;
+  }
 
   // A batch of one goes this way too: it is a plain APPEND, sent without extra copies.
   if (items.length > 0 && target.capabilities.batchAppend && target.appendBatch) {
@@ -56,7 +73,7 @@ export async function appendMessages(target: TargetConnector, path: string, mess
   for (const [i, m] of acceptable.entries()) {
     const item = items[i] as AppendItem;
     try {
-      const result = await target.append(path, item.raw, item.flags, item.internalDate);
+      const result = await target.append(path, item.raw, item.flags, item.internalDate, item.marker);
       outcome.appended.push(withUid({ srcUid: m.srcUid, size: m.size }, result.uid));
     } catch (error) {
       if (!isConnectorError(error) || error.scope !== 'message') throw error;

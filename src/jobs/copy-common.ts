@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { TargetConnector } from '../connectors/types.js';
 import type { Lease } from '../state/index.js';
 import type { ByteBudget } from './byte-budget.js';
+import { MarkerWindow } from './marker-window.js';
 import { TargetWindow } from './target-window.js';
 
 export interface CopyCommonInput {
@@ -36,12 +37,31 @@ export function newTally(selected: number): Tally {
   return { selected, copied: 0, alreadyThere: 0, quarantined: 0, vanished: 0, bytes: 0 };
 }
 
+/** Where copies made before an interruption are looked for: by UID + hash (IMAP) or by marker (Exchange). */
+export interface CopyWindow {
+  readonly size: number;
+  /** Source messages (by `srcUid`) already on the target: srcUid -> target UID (0 when unknown). */
+  claim(messages: ReadonlyArray<{ readonly srcUid: number; readonly size: number; readonly sha256: string }>, markerOf: (srcUid: number) => string): Promise<Map<number, number>>;
+}
+
 /**
  * The recovery window: from `fromUid` (the last committed target UIDNEXT, or an older
- * intent's), or the whole folder when there is no checkpoint (lost state, pre-filled target).
+ * intent's), or the whole folder when there is no checkpoint (lost state, pre-filled
+ * target). A target that keeps markers is searched by marker instead: `pending` gives
+ * the markers of the dangling intents.
  */
-export async function openWindow(target: TargetConnector, path: string, fromUid: number | null, status: { readonly uidNext: number; readonly messages: number }): Promise<TargetWindow> {
+export async function openWindow(
+  target: TargetConnector, path: string, fromUid: number | null,
+  status: { readonly uidNext: number; readonly messages: number }, pending: () => ReadonlySet<string>,
+): Promise<CopyWindow> {
+  const byMarker = MarkerWindow.open(target, path, fromUid === null ? 'all' : pending(), status.messages);
+  if (byMarker) return byMarker;
   const from = fromUid ?? 1;
   if (status.messages === 0 || from >= status.uidNext) return TargetWindow.empty(target, path);
   return TargetWindow.load(target, path, from);
+}
+
+/** The marker a copy carries on targets that keep one: the source message's identity within its pair. */
+export function copyMarker(pairId: string, folderId: string, sourceKey: string): string {
+  return `mailferry:${pairId}:${folderId}:${sourceKey}`;
 }

@@ -11,14 +11,13 @@
 import type { FlagPolicy, FolderStatus, SourceConnector, TargetConnector } from '../connectors/types.js';
 import type { FolderCheckpoint, FolderResult, FolderState, QuarantineRecord } from '../state/index.js';
 import { appendMessages } from './append-messages.js';
-import { newTally, openWindow, type CopyCommonInput, type Tally } from './copy-common.js';
+import { copyMarker, newTally, openWindow, type CopyCommonInput, type CopyWindow, type Tally } from './copy-common.js';
 import { crashPoint } from './crash-points.js';
 import { folderUnchanged } from './folder-unchanged.js';
 import { InterruptedError } from './interrupted-error.js';
 import { noteReleased } from './memory-pressure.js';
 import { chunk } from './pages.js';
 import { readAhead, sourceBatches, type SourceBatch } from './source-batches.js';
-import type { TargetWindow } from './target-window.js';
 
 export interface CopyFolderInput extends CopyCommonInput {
   readonly source: SourceConnector;
@@ -52,7 +51,8 @@ export async function copyFolder(input: CopyFolderInput): Promise<FolderResult> 
   const quarantine = (await state.quarantine()).filter((q) => q.uidValidity === srcStatus.uidValidity);
 
   const fromUid = checkpoint ? Math.min(checkpoint.targetUidNext, ...intents.map((i) => i.targetUidNextBefore)) : null;
-  const window = await openWindow(target, targetPath, fromUid, tgtStatus);
+  const markerOf = (uid: number) => copyMarker(state.pairId, state.fid, `${srcStatus.uidValidity}/${uid}`);
+  const window = await openWindow(target, targetPath, fromUid, tgtStatus, () => new Set(intents.map((i) => markerOf(i.srcUid))));
   if (window.size > 0) log.info({ window: window.size }, 'checking target window for copies made before an interruption');
   const uids = [...quarantine.map((q) => q.srcUid), ...(await source.listUids(sourcePath, checkpoint?.lastUid ?? 0))];
   tally.selected = uids.length;
@@ -73,7 +73,7 @@ export async function copyFolder(input: CopyFolderInput): Promise<FolderResult> 
   for await (const batch of batches) {
     try {
       if (batch.firstOfPage && input.signal.aborted) throw new InterruptedError();
-      await storeBatch({ input, batch, policy, window, cursor, tally, work });
+      await storeBatch({ input, batch, policy, window, markerOf, cursor, tally, work });
     } finally {
       batch.release();
       noteReleased(batch.messages.reduce((sum, m) => sum + m.size, 0), Math.max(0, ...batch.messages.map((m) => m.size)));
@@ -127,7 +127,8 @@ interface BatchInput {
   readonly input: CopyFolderInput;
   readonly batch: SourceBatch;
   readonly policy: FlagPolicy;
-  readonly window: TargetWindow;
+  readonly window: CopyWindow;
+  readonly markerOf: (srcUid: number) => string;
   readonly cursor: FolderCheckpoint;
   readonly tally: Tally;
   readonly work: PageWork;
@@ -137,7 +138,7 @@ interface BatchInput {
 async function storeBatch(b: BatchInput): Promise<void> {
   const { input, batch, tally, work } = b;
   const { target, state, lease, targetPath, log } = input;
-  const claims = await b.window.claim(batch.messages);
+  const claims = await b.window.claim(batch.messages, b.markerOf);
   for (const [srcUid, tgtUid] of claims) work.copied.push([srcUid, tgtUid]);
   tally.alreadyThere += claims.size;
 
@@ -145,7 +146,7 @@ async function storeBatch(b: BatchInput): Promise<void> {
   if (toAppend.length === 0) return;
   await state.writeIntents(lease, toAppend.map((m) => ({ srcUid: m.srcUid, size: m.size, sha256: m.sha256, targetUidNextBefore: b.cursor.targetUidNext })));
   crashPoint('after-intents');
-  const outcome = await appendMessages(target, targetPath, toAppend, b.policy);
+  const outcome = await appendMessages(target, targetPath, toAppend, b.policy, b.markerOf);
   for (const appended of outcome.appended) {
     crashPoint('after-append');
     work.copied.push([appended.srcUid, appended.uid ?? 0]);

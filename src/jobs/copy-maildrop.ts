@@ -18,7 +18,7 @@ import { newTally, openWindow, type CopyCommonInput, type Tally } from './copy-c
 import { crashPoint } from './crash-points.js';
 import { InterruptedError } from './interrupted-error.js';
 import { deleteConfirmed } from './maildrop-deletion.js';
-import { newKeyedPageWork, pageTargetUidNext, storeKeyed, type KeyedPageWork, type KeyedStoreContext } from './keyed-store.js';
+import { keyedMarker, newKeyedPageWork, pageTargetUidNext, storeKeyed, type KeyedPageWork, type KeyedStoreContext } from './keyed-store.js';
 import { ContentKeys, identifyMessages, type IdentifiedEntry } from './maildrop-keys.js';
 import { noteReleased } from './memory-pressure.js';
 import { chunk } from './pages.js';
@@ -61,7 +61,7 @@ export async function copyMaildrop(input: CopyMaildropInput): Promise<FolderResu
   }
   const intents = await state.intents();
   const fromUid = checkpoint ? Math.min(checkpoint.targetUidNext, ...intents.map((i) => i.targetUidNextBefore)) : null;
-  const window = await openWindow(target, targetPath, fromUid, tgtStatus);
+  const window = await openWindow(target, targetPath, fromUid, tgtStatus, () => new Set(intents.map((i) => keyedMarker(state, i.key))));
   if (window.size > 0) log.info({ window: window.size }, 'checking target window for copies made before an interruption');
 
   const entries = identification.entries;

@@ -17,7 +17,7 @@ import { newTally, openWindow, type CopyCommonInput, type Tally } from './copy-c
 import { crashPoint } from './crash-points.js';
 import { InterruptedError } from './interrupted-error.js';
 import { itemBatches, type ItemRef } from './item-batches.js';
-import { newKeyedPageWork, pageTargetUidNext, storeKeyed, type KeyedStoreContext } from './keyed-store.js';
+import { keyedMarker, newKeyedPageWork, pageTargetUidNext, storeKeyed, type KeyedStoreContext } from './keyed-store.js';
 import { noteReleased } from './memory-pressure.js';
 import { readAhead } from './source-batches.js';
 
@@ -41,7 +41,7 @@ export async function copySyncedFolder(input: CopySyncedFolderInput): Promise<Fo
   }
   const intents = await state.intents();
   const fromUid = checkpoint ? Math.min(checkpoint.targetUidNext, ...intents.map((i) => i.targetUidNextBefore)) : null;
-  const window = await openWindow(target, targetPath, fromUid, tgtStatus);
+  const window = await openWindow(target, targetPath, fromUid, tgtStatus, () => new Set(intents.map((i) => keyedMarker(state, i.key))));
   if (window.size > 0) log.info({ window: window.size }, 'checking target window for copies made before an interruption');
 
   const tally = newTally(0);

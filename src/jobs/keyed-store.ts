@@ -8,10 +8,9 @@ import type { Logger } from 'pino';
 import type { FlagPolicy, TargetConnector } from '../connectors/types.js';
 import type { KeyedCheckpoint, KeyedCopy, KeyedFolderState, KeyedQuarantine, Lease } from '../state/index.js';
 import { appendMessages } from './append-messages.js';
-import type { Tally } from './copy-common.js';
+import { copyMarker, type CopyWindow, type Tally } from './copy-common.js';
 import { crashPoint } from './crash-points.js';
 import type { HashedMessage } from './source-batches.js';
-import type { TargetWindow } from './target-window.js';
 
 /** What the page in progress has done so far, committed when its last batch is stored. */
 export interface KeyedPageWork {
@@ -32,7 +31,7 @@ export interface KeyedStoreContext {
   readonly lease: Lease;
   readonly targetPath: string;
   readonly log: Logger;
-  readonly window: TargetWindow;
+  readonly window: CopyWindow;
   readonly policy: FlagPolicy;
   readonly tally: Tally;
 }
@@ -46,7 +45,8 @@ export async function storeKeyed(
   const copy = (srcUid: number, targetUid: number): readonly [string, KeyedCopy] => [keyOf(srcUid), { targetUid, date: dateOf.get(srcUid) as Date }];
   work.keys.push(...messages.map((m) => keyOf(m.srcUid)));
 
-  const claims = await ctx.window.claim(messages);
+  const markerOf = (srcUid: number) => keyedMarker(state, keyOf(srcUid));
+  const claims = await ctx.window.claim(messages, markerOf);
   for (const [srcUid, tgtUid] of claims) work.copied.push(copy(srcUid, tgtUid));
   tally.alreadyThere += claims.size;
 
@@ -54,7 +54,7 @@ export async function storeKeyed(
   if (toAppend.length === 0) return;
   await state.writeIntents(lease, toAppend.map((m) => ({ key: keyOf(m.srcUid), size: m.size, sha256: m.sha256, targetUidNextBefore: cursor.targetUidNext })));
   crashPoint('after-intents');
-  const outcome = await appendMessages(target, targetPath, toAppend, ctx.policy);
+  const outcome = await appendMessages(target, targetPath, toAppend, ctx.policy, markerOf);
   for (const appended of outcome.appended) {
     crashPoint('after-append');
     work.copied.push(copy(appended.srcUid, appended.uid ?? 0));
@@ -68,6 +68,11 @@ export async function storeKeyed(
     work.quarantined.push({ key: keyOf(refused.srcUid), size: refused.size, code: refused.code, reason: refused.reason });
   }
   tally.quarantined += outcome.refused.length;
+}
+
+/** The marker a copy of the message with `key` carries on targets that keep one. */
+export function keyedMarker(state: KeyedFolderState, key: string): string {
+  return copyMarker(state.pairId, state.fid, key);
 }
 
 /** The target's UIDNEXT after a page: from APPENDUID, or asked when the server did not say. */

@@ -48,7 +48,7 @@ export class TargetWindow {
    * For each source message, the target UID of an unclaimed identical copy, if any.
    * Hashes every needed candidate with one FETCH for the whole batch.
    */
-  async claim(messages: ReadonlyArray<{ readonly srcUid: number; readonly size: number; readonly sha256: string }>): Promise<Map<number, number>> {
+  async claim(messages: ReadonlyArray<{ readonly srcUid: number; readonly size: number; readonly sha256: string }>, _markerOf?: (srcUid: number) => string): Promise<Map<number, number>> {
     const claims = new Map<number, number>();
     if (this.bySize.size === 0) return claims;
     const unhashed = new Set<WindowEntry>();
