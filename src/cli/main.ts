@@ -17,7 +17,7 @@ const positiveInt = (name: string) => (value: string): number => {
 
 const program = new Command()
   .name('mailferry')
-  .description('Migrate and mirror mailboxes through a crash-safe queue (IMAP and POP3 sources today; Exchange next).')
+  .description('Migrate and mirror mailboxes through a crash-safe queue (IMAP, POP3 and Exchange EWS).')
   .showHelpAfterError('(run with --help for usage)')
   .addHelpText('after', `
 Exit codes:
@@ -39,8 +39,8 @@ const redisOptions = (command: Command): Command => command
 
 redisOptions(program.command('migrate')
   .description('Copy every message of the source account into the target account, once, resumably.')
-  .option('--source <url>', 'source account: imaps://USER@HOST[:PORT] (TLS) or imap://USER@HOST[:PORT] (STARTTLS; add ?tls=off for plaintext); POP3: pop3s://, pop3:// (STLS), ?auth=user|apop')
-  .option('--target <url>', 'target account: imaps:// or imap://, as for --source')
+  .option('--source <url>', 'source account: imaps://USER@HOST[:PORT] (TLS) or imap://USER@HOST[:PORT] (STARTTLS; add ?tls=off for plaintext); POP3: pop3s://, pop3:// (STLS), ?auth=user|apop; Exchange: ews://USER@HOST[:PORT]/EWS/Exchange.asmx, ?auth=ntlm|basic|bearer|oauth (with &tenant= &client=), ?impersonate=ADDRESS')
+  .option('--target <url>', 'target account: imaps://, imap:// or ews://, as for --source')
   .option('--source-password-file <file>', `read the source password from a file (default: $${'MAILFERRY_SOURCE_PASSWORD'})`)
   .option('--target-password-file <file>', `read the target password from a file (default: $${'MAILFERRY_TARGET_PASSWORD'})`)
   .option('--source-ca <file>', 'trust this PEM CA for the source (self-hosted servers)')
@@ -67,6 +67,8 @@ Examples:
   MAILFERRY_SOURCE_PASSWORD=... MAILFERRY_TARGET_PASSWORD=... \\
     mailferry migrate --source pop3s://alice@pop.example.com --target imaps://alice@new.example.com \\
     --pop3-folder Imported/POP --pop3-delete after-copy
+  mailferry migrate --source 'ews://CONTOSO%5Csvc@mail.contoso.com/EWS/Exchange.asmx?impersonate=bob@contoso.com' \\
+    --target imaps://bob@new.example.com
   mailferry migrate --config mailferry.yaml --pair alice`))
   .action(async (options) => finish(await migrate(options)));
 

@@ -32,8 +32,26 @@ export interface Pop3AccountSpec extends AccountBase {
   readonly auth: Pop3Auth;
 }
 
-/** How to authenticate to Exchange Web Services. */
-export type EwsAuth = 'ntlm' | 'basic' | 'oauth';
+/**
+ * How to authenticate to Exchange Web Services. The account's secret is the password for
+ * ntlm and basic, the Entra app's client secret for oauth (client credentials, tokens
+ * obtained and refreshed by mailferry), and a pre-obtained access token for bearer.
+ */
+export type EwsAuth = 'ntlm' | 'basic' | 'oauth' | 'bearer';
+
+/** The Entra app of `auth: 'oauth'`; no secret (the client secret is the account's secret). */
+export interface EwsOAuthSpec {
+  /** The directory (tenant) id: a GUID or a domain such as contoso.onmicrosoft.com. */
+  readonly tenant: string;
+  /** The application (client) id, a GUID. */
+  readonly clientId: string;
+  /**
+   * The token authority's origin, e.g. https://login.microsoftonline.com (the default),
+   * https://login.microsoftonline.us. Its certificate is checked against the public CAs
+   * and the account's caFile.
+   */
+  readonly authority: string;
+}
 
 /** An Exchange mailbox over EWS (on-premises Exchange; Exchange Online switches EWS off by 2027). */
 export interface EwsAccountSpec extends AccountBase {
@@ -43,6 +61,8 @@ export interface EwsAccountSpec extends AccountBase {
   readonly auth: EwsAuth;
   /** Act on this mailbox (SMTP address) with `user`'s credentials: EWS impersonation by a service account. */
   readonly impersonate?: string;
+  /** With auth 'oauth' (and only then): the app that gets the tokens. */
+  readonly oauth?: EwsOAuthSpec;
 }
 
 export type AccountSpec = ImapAccountSpec | Pop3AccountSpec | EwsAccountSpec;

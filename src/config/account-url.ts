@@ -4,10 +4,19 @@
  *   imap://USER@HOST[:PORT]   pop3://USER@HOST[:PORT]    STARTTLS / STLS required
  *   ews://USER@HOST[:PORT]/EWS/Exchange.asmx              HTTPS
  * Plaintext only with `?tls=off`. POP3 also takes `?auth=user|apop`; EWS takes
- * `?auth=ntlm|basic|oauth` and `?impersonate=ADDRESS`.
+ * `?auth=ntlm|basic|oauth|bearer` and `?impersonate=ADDRESS`.
+ *
+ * EWS with OAuth 2.0 client credentials (an Entra app; app-only tokens, so impersonation):
+ *   ews://APP@outlook.office365.com/EWS/Exchange.asmx?auth=oauth&tenant=TENANT_ID&client=CLIENT_ID
+ *     &impersonate=alice@contoso.com[&authority=https://login.microsoftonline.us]
+ * The account's secret (variable or file) is then the client secret; USER only names the
+ * account in messages. `authority` defaults to https://login.microsoftonline.com; the
+ * account's CA file is trusted for it too. `?auth=bearer` takes a pre-obtained access
+ * token as the secret instead, used as given (it is not refreshed).
+ *
  * Passwords in URLs are refused: argv is visible to every user of the machine (`ps`).
  */
-import type { AccountSpec, EwsAuth, Pop3Auth, SecretRef, TlsMode } from './account-spec.js';
+import type { AccountSpec, EwsAuth, EwsOAuthSpec, Pop3Auth, SecretRef, TlsMode } from './account-spec.js';
 import { ConfigError } from './config-error.js';
 
 interface Scheme {
@@ -28,9 +37,18 @@ const SCHEMES = new Map<string, Scheme>([
 ]);
 
 /** Parameters each kind accepts, besides `tls`. */
-const PARAMS: Record<AccountSpec['kind'], readonly string[]> = { imap: ['tls'], pop3: ['tls', 'auth'], ews: ['tls', 'auth', 'impersonate'] };
+const PARAMS: Record<AccountSpec['kind'], readonly string[]> = {
+  imap: ['tls'], pop3: ['tls', 'auth'], ews: ['tls', 'auth', 'impersonate', 'tenant', 'client', 'authority'],
+};
 const POP3_AUTH: readonly Pop3Auth[] = ['auto', 'user', 'apop'];
-const EWS_AUTH: readonly EwsAuth[] = ['ntlm', 'basic', 'oauth'];
+const EWS_AUTH: readonly EwsAuth[] = ['ntlm', 'basic', 'oauth', 'bearer'];
+/** The EWS parameters of `auth=oauth` (client credentials) only. */
+const OAUTH_PARAMS = ['tenant', 'client', 'authority'] as const;
+export const DEFAULT_OAUTH_AUTHORITY = 'https://login.microsoftonline.com';
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+/** Authority paths that name no tenant; the client credentials grant needs one. */
+const NO_TENANT = new Set(['common', 'organizations', 'consumers']);
 const EWS_DEFAULT_PATH = '/EWS/Exchange.asmx';
 
 const EXPECTED = 'imaps://USER@HOST[:PORT], imap://USER@HOST[:PORT], pop3s://USER@HOST[:PORT], pop3://USER@HOST[:PORT] or ews://USER@HOST[:PORT]/EWS/Exchange.asmx';
@@ -84,12 +102,58 @@ export function parseAccountUrl(text: string, what: string, secret: SecretRef, c
   if (impersonate !== undefined && !/^[^@\s]+@[^@\s]+$/.test(impersonate)) {
     throw new ConfigError(`${what}: ?impersonate= takes the SMTP address of the mailbox to act on, e.g. alice@example.com`);
   }
+  const auth = oneOf(params.get('auth') ?? 'ntlm', EWS_AUTH, what);
+  const oauth = ewsOAuth(params, auth, impersonate, what);
   return {
     kind: 'ews', ...base,
     path: hasPath ? decodeURI(url.pathname) : EWS_DEFAULT_PATH,
-    auth: oneOf(params.get('auth') ?? 'ntlm', EWS_AUTH, what),
+    auth,
     ...(impersonate === undefined ? {} : { impersonate }),
+    ...(oauth === undefined ? {} : { oauth }),
   };
+}
+
+/** The app of `auth=oauth`: tenant and client required, authority defaulted; refused with any other auth. */
+function ewsOAuth(params: Map<string, string>, auth: EwsAuth, impersonate: string | undefined, what: string): EwsOAuthSpec | undefined {
+  if (auth !== 'oauth') {
+    const stray = OAUTH_PARAMS.find((key) => params.has(key));
+    if (stray !== undefined) throw new ConfigError(`${what}: ?${stray}= belongs to ?auth=oauth (OAuth client credentials), not to ?auth=${auth}`);
+    return undefined;
+  }
+  const tenant = params.get('tenant');
+  const client = params.get('client');
+  if (!tenant) throw new ConfigError(`${what}: ?auth=oauth needs &tenant=TENANT_ID, the directory (tenant) id of the Entra app`);
+  if (!client) throw new ConfigError(`${what}: ?auth=oauth needs &client=CLIENT_ID, the application (client) id of the Entra app`);
+  if (NO_TENANT.has(tenant.toLowerCase())) {
+    throw new ConfigError(`${what}: ?tenant=${tenant} names no tenant; app-only tokens need the directory (tenant) id or its domain`);
+  }
+  if (!GUID.test(tenant) && !DOMAIN.test(tenant)) {
+    throw new ConfigError(`${what}: ?tenant= takes the directory (tenant) id, a GUID, or a domain such as contoso.onmicrosoft.com`);
+  }
+  if (!GUID.test(client)) {
+    throw new ConfigError(`${what}: ?client= takes the application (client) id, a GUID such as 11111111-2222-3333-4444-555555555555`);
+  }
+  if (impersonate === undefined) {
+    throw new ConfigError(`${what}: ?auth=oauth gets app-only tokens, which act on a mailbox only through &impersonate=ADDRESS`);
+  }
+  return { tenant: tenant.toLowerCase(), clientId: client.toLowerCase(), authority: oauthAuthority(params.get('authority'), what) };
+}
+
+/** The authority's origin: https, no path (the tenant is added), no credentials, query or fragment. */
+function oauthAuthority(text: string | undefined, what: string): string {
+  if (text === undefined) return DEFAULT_OAUTH_AUTHORITY;
+  const expected = 'an https:// origin such as https://login.microsoftonline.us';
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(`${what}: ?authority= "${text}" is not a URL; expected ${expected}`);
+  }
+  if (url.protocol !== 'https:') throw new ConfigError(`${what}: ?authority= must be https:// (tokens never travel in plaintext); expected ${expected}`);
+  if (url.username || url.password || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+    throw new ConfigError(`${what}: ?authority= takes the origin only, without a path (the tenant is added); expected ${expected}`);
+  }
+  return url.origin;
 }
 
 /** The URL's parameters, each known to this kind and given at most once; `tls` only as "off". */

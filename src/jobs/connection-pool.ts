@@ -6,7 +6,7 @@
  * reconnects on its next command. The number of connections stays bounded by the jobs
  * running at once (worker concurrency), since each job holds at most one per side.
  */
-import { accountLabel, type AccountSpec } from '../config/index.js';
+import type { AccountSpec } from '../config/index.js';
 import type { AnySource } from '../connectors/source-kinds.js';
 import type { TargetConnector } from '../connectors/types.js';
 import type { ConnectorFactory } from './connector-factory.js';
@@ -42,8 +42,9 @@ export class ConnectionPool {
   private async lease<T extends { connect(): Promise<void>; close(): Promise<void> }>(
     idle: Map<string, T[]>, account: AccountSpec, create: () => T,
   ): Promise<Leased<T>> {
-    // Everything that decides how the session was opened is part of the key.
-    const key = JSON.stringify([account.kind, accountLabel(account), account.tls, account.caFile ?? null, account.secret]);
+    // Everything that decides how the session was opened is part of the key: the whole
+    // spec (it holds references to secrets, never secrets themselves).
+    const key = JSON.stringify(account);
     const connector = idle.get(key)?.pop() ?? create();
     try {
       await connector.connect();

@@ -26,13 +26,24 @@ function imapOptions(account: AccountSpec, role: string, log: Logger): ImapAccou
   return { ...baseOptions(account, role, log), maxLiteralBytes: 512 * 1024 * 1024 };
 }
 
-/** The endpoint URL from its parts; with OAuth the secret is the bearer token. */
+/**
+ * The endpoint URL from its parts. The secret is the password (ntlm, basic), the Entra
+ * app's client secret (oauth), or the access token itself (bearer).
+ */
 function ewsOptions(account: EwsAccountSpec, role: string, log: Logger): EwsAccountOptions {
   const { password, ...base } = baseOptions(account, role, log);
   const url = `${account.tls === 'off' ? 'http' : 'https'}://${account.host.includes(':') ? `[${account.host}]` : account.host}:${account.port}${account.path}`;
+  if (account.auth === 'oauth' && account.oauth === undefined) {
+    throw new ConfigError(`${role} ${accountLabel(account)}: auth oauth needs the tenant and client ids (?tenant=...&client=...)`);
+  }
+  const secret = account.auth === 'oauth' && account.oauth
+    ? { oauth: { tenant: account.oauth.tenant, clientId: account.oauth.clientId, authority: account.oauth.authority, clientSecret: password } }
+    : account.auth === 'bearer' ? { accessToken: password } : { password };
   return {
-    url, user: base.user, auth: account.auth, logger: base.logger,
-    ...(account.auth === 'oauth' ? { accessToken: password } : { password }),
+    url, user: base.user, logger: base.logger,
+    // bearer is the connector's oauth with a token given instead of client credentials.
+    auth: account.auth === 'bearer' ? 'oauth' : account.auth,
+    ...secret,
     ...(account.impersonate === undefined ? {} : { impersonate: account.impersonate }),
     ...(base.ca === undefined ? {} : { ca: base.ca }),
   };

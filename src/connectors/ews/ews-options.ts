@@ -6,10 +6,30 @@
 /**
  * ntlm: NTLMv2 handshake per request (on-premises Exchange's default for EWS).
  * basic: HTTP Basic (on-premises only; Exchange Online removed it in 2022).
- * oauth: a bearer token the caller obtained (delegated EWS.AccessAsUser.All, or app-only
- *   full_access_as_app, which needs `impersonate`).
+ * oauth: bearer tokens, either
+ *   - from OAuth 2.0 client credentials of an Entra app (`oauth`): app-only tokens, obtained
+ *     and refreshed by the connector (oauth-token.ts); they need `impersonate`; or
+ *   - one the caller obtained (`accessToken`: delegated EWS.AccessAsUser.All, or app-only
+ *     full_access_as_app, which needs `impersonate`), used as given and never refreshed.
  */
 export type EwsAuth = 'ntlm' | 'basic' | 'oauth';
+
+/** An Entra app (service principal) that gets app-only tokens for EWS with its client secret. */
+export interface EwsOAuthOptions {
+  /** The directory (tenant) id: a GUID or a verified domain such as contoso.onmicrosoft.com. */
+  readonly tenant: string;
+  /** The application (client) id. */
+  readonly clientId: string;
+  /** The client secret's value (not its id). */
+  readonly clientSecret: string;
+  /**
+   * The token authority's origin; sovereign clouds have their own (login.microsoftonline.us,
+   * login.partner.microsoftonline.cn). @defaultValue https://login.microsoftonline.com
+   */
+  readonly authority?: string;
+  /** @defaultValue https://outlook.office365.com/.default */
+  readonly scope?: string;
+}
 
 export interface EwsAccountOptions {
   /**
@@ -22,9 +42,15 @@ export interface EwsAccountOptions {
   readonly user: string;
   /** The resolved secret for ntlm and basic. */
   readonly password?: string;
-  /** The resolved bearer token for oauth. */
+  /** For oauth: a resolved bearer token, used as given (or `oauth` instead). */
   readonly accessToken?: string;
   readonly auth: EwsAuth;
+  /**
+   * For oauth: the app and its secret, which get and refresh the tokens (or `accessToken`
+   * instead). `ca` is trusted for the token authority too (in addition to the public CAs
+   * there, since Entra has a public certificate).
+   */
+  readonly oauth?: EwsOAuthOptions;
   /**
    * SMTP address of the mailbox to act on, with `user`'s credentials (EWS impersonation:
    * the ApplicationImpersonation role on-premises). Every request then also carries

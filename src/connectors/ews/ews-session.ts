@@ -11,17 +11,19 @@ import https from 'node:https';
 import {
   ConnectingIdType, ExchangeCredentials, ExchangeService, ExchangeVersion, FindFoldersResults, Folder, FolderTraversal, FolderView,
   ImpersonatedUserId, OAuthCredentials, PropertySet, BasePropertySet, TimeZoneInfo, Uri, WebCredentials, WellKnownFolderName, XhrApi,
-  type IXHROptions,
+  type IXHRApi, type IXHROptions,
 } from 'ews-javascript-api';
 import { ConnectorError, type ErrorScope } from '../connector-error.js';
 import type { SpecialUse } from '../types.js';
+import { BearerXhrApi } from './bearer-xhr.js';
 import { toConnectorError, type ErrorContext, type HttpExchange } from './ews-errors.js';
 import { DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT_MS, type EwsAccountOptions } from './ews-options.js';
 import { buildFolderTree, INBOX, type FolderEntry, type RawFolder } from './folder-tree.js';
 import { ATTRIBUTE_HIDDEN, folderPropertySet } from './item-properties.js';
 import { Limiter } from './limiter.js';
 import { ntlmAuth } from './ntlm-auth.js';
-import { ObservingXhrApi, observe } from './transport.js';
+import { sharedTokenProvider } from './oauth-token.js';
+import { ObservingXhrApi, connectorFailure, observe } from './transport.js';
 
 /** FindFolders page size; EWSFindCountLimit caps a page at 1000. */
 const FOLDER_PAGE = 500;
@@ -34,7 +36,7 @@ const SPECIAL_FOLDERS: ReadonlyArray<readonly [WellKnownFolderName, SpecialUse]>
   [WellKnownFolderName.JunkEmail, '\\Junk'],
 ];
 
-/** Credentials that add no Authorization header: the NTLM provider adds its own. */
+/** Credentials that add no Authorization header: the NTLM provider, or the bearer transport, adds its own. */
 class HandshakeCredentials extends ExchangeCredentials {
   override PrepareWebRequest(_request: IXHROptions): void {}
 }
@@ -101,7 +103,7 @@ export class EwsSession {
         this.account.logger?.debug({ account: this.label, op: what, ms: Date.now() - started }, 'EWS call');
         return result;
       } catch (error) {
-        const mapped = toConnectorError(error, `${what} on ${this.label}`, scope, record, this.context);
+        const mapped = this.mapError(error, `${what} on ${this.label}`, scope, record);
         // A folder id went stale (deleted or recreated meanwhile): list again next time.
         if (mapped.code === 'FOLDER_NOT_FOUND') this.forgetFolders();
         const fields = { account: this.label, op: what, ms: Date.now() - started, code: mapped.code, status: record.status, retryAfterMs: mapped.retryAfterMs };
@@ -110,6 +112,22 @@ export class EwsSession {
         throw mapped;
       }
     });
+  }
+
+  private mapError(error: unknown, what: string, scope: ErrorScope, record: HttpExchange): ConnectorError {
+    // No token could be had (OAuth): the provider's error says why, the library's would not.
+    const tokenFailure = connectorFailure(record);
+    if (tokenFailure !== undefined) {
+      const { code, scope: reach, retry, retryAfterMs } = tokenFailure;
+      return new ConnectorError(`${what}: ${tokenFailure.message}`, { code, scope: reach, retry, cause: tokenFailure.cause, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
+    }
+    const mapped = toConnectorError(error, what, scope, record, this.context);
+    if (this.account.auth === 'oauth' && this.account.oauth !== undefined && mapped.code === 'AUTH_FAILED' && record.status === 401) {
+      // A fresh app-only token was refused: the app lacks the right, not the secret.
+      return new ConnectorError(`${what}: Exchange refused the app-only token (HTTP 401); check that the app has the application permission ` +
+        'full_access_as_app of Office 365 Exchange Online with admin consent, in the tenant of this mailbox', { code: 'AUTH_FAILED', scope: 'account', retry: 'never', cause: error });
+    }
+    return mapped;
   }
 
   /** Ids of msgfolderroot, the Inbox and the folders with an IMAP role; read once. */
@@ -256,13 +274,14 @@ function buildService(account: EwsAccountOptions): { service: ExchangeService; a
   const maxSockets = account.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY;
   const agents: Array<http.Agent | https.Agent> = [];
   const requestOptions: Record<string, unknown> = { rejectUnauthorized: true, timeout: account.timeoutMs ?? DEFAULT_TIMEOUT_MS };
-  let xhr: XhrApi;
+  let xhr: IXHRApi;
   switch (account.auth) {
     case 'ntlm': {
       if (account.password === undefined) throw configError(account, 'NTLM needs a password');
       // Sockets are per handshake (ntlm-auth.ts): NTLM authenticates a connection.
-      xhr = new XhrApi(requestOptions);
-      xhr.setAuthProvider(ntlmAuth(account.user, account.password, tls));
+      const handshaking = new XhrApi(requestOptions);
+      handshaking.setAuthProvider(ntlmAuth(account.user, account.password, tls));
+      xhr = handshaking;
       service.Credentials = new HandshakeCredentials();
       break;
     }
@@ -271,8 +290,15 @@ function buildService(account: EwsAccountOptions): { service: ExchangeService; a
       const httpsAgent = new https.Agent({ ...tls, keepAlive: true, maxSockets, rejectUnauthorized: true });
       const httpAgent = new http.Agent({ keepAlive: true, maxSockets });
       agents.push(httpsAgent, httpAgent);
-      xhr = new XhrApi({ ...requestOptions, httpsAgent, httpAgent });
-      service.Credentials = account.auth === 'basic' ? basicCredentials(account) : bearerCredentials(account);
+      const plain = new XhrApi({ ...requestOptions, httpsAgent, httpAgent });
+      if (account.auth === 'oauth' && (account.oauth !== undefined || account.accessToken === undefined)) {
+        // Client credentials: the transport adds a fresh token to each request; the credentials add nothing.
+        xhr = new BearerXhrApi(plain, tokenProvider(account));
+        service.Credentials = new HandshakeCredentials();
+      } else {
+        xhr = plain;
+        service.Credentials = account.auth === 'basic' ? basicCredentials(account) : bearerCredentials(account);
+      }
       break;
     }
     default:
@@ -292,6 +318,21 @@ function buildService(account: EwsAccountOptions): { service: ExchangeService; a
 function basicCredentials(account: EwsAccountOptions): WebCredentials {
   if (account.password === undefined) throw configError(account, 'basic authentication needs a password');
   return new WebCredentials(account.user, account.password);
+}
+
+/** The account's shared client-credentials token provider (one token and one refresh per app and secret). */
+function tokenProvider(account: EwsAccountOptions) {
+  const oauth = account.oauth;
+  if (oauth === undefined || !oauth.tenant || !oauth.clientId || !oauth.clientSecret) {
+    throw configError(account, 'OAuth needs an access token, or client credentials: the tenant id, the client id and the client secret');
+  }
+  if (account.accessToken !== undefined) throw configError(account, 'OAuth takes an access token or client credentials, not both');
+  return sharedTokenProvider({
+    ...oauth,
+    timeoutMs: Math.min(account.timeoutMs ?? DEFAULT_TIMEOUT_MS, 60_000),
+    ...(account.ca === undefined ? {} : { ca: account.ca }),
+    ...(account.logger === undefined ? {} : { logger: account.logger }),
+  });
 }
 
 /**

@@ -16,13 +16,24 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IXHRApi, IXHROptions, IXHRProgress } from 'ews-javascript-api';
+import { isConnectorError, type ConnectorError } from '../connector-error.js';
 import type { HttpExchange } from './ews-errors.js';
 
 const records = new AsyncLocalStorage<HttpExchange>();
+/** A ConnectorError a layer below threw (the OAuth token provider), kept past the library. */
+const failures = new WeakMap<HttpExchange, ConnectorError>();
 
 /** Runs `fn` (one EWS operation) and fills `record` with what its requests saw. */
 export function observe<T>(record: HttpExchange, fn: () => Promise<T>): Promise<T> {
   return records.run(record, fn);
+}
+
+/**
+ * The ConnectorError a request of the operation failed with before reaching the server
+ * (no token could be had); the library turns a rejection into its own fault, dropping it.
+ */
+export function connectorFailure(record: HttpExchange): ConnectorError | undefined {
+  return failures.get(record);
 }
 
 interface XhrResponseLike {
@@ -50,6 +61,10 @@ export class ObservingXhrApi implements IXHRApi {
       if (record) note(record, response as unknown as XhrResponseLike);
       return response;
     } catch (failure) {
+      if (isConnectorError(failure)) {
+        if (record) failures.set(record, failure);
+        throw failure;
+      }
       const response = (typeof failure === 'object' && failure !== null ? failure : { message: String(failure) }) as XhrResponseLike;
       if (record) note(record, response);
       if (response.status === 500 && !isSoap(response.responseText)) response.status = 0;

@@ -9,6 +9,11 @@
  * for that TCP connection; an AUTHENTICATE token on the same connection is verified
  * (NTLMv2) and, if good, authenticates the request and the connection. Raw NTLMSSP
  * tokens are accepted under both the "NTLM" and the "Negotiate" scheme.
+ *
+ * Bearer (OAuth, as Exchange Online): `Authorization: Bearer <token>`, checked by the
+ * caller's verifier (the fake token service's `verify`); the principal is the app, which
+ * acts on mailboxes through impersonation. A missing token gets a bare Bearer challenge,
+ * a refused one 401 with `error="invalid_token"` and an x-ms-diagnostics reason.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -34,6 +39,31 @@ export class BasicAuth implements Authenticator {
       if (user && user.password === decoded.slice(colon + 1)) return { user: user.address };
     }
     return { challenge: { 'WWW-Authenticate': 'Basic realm="127.0.0.1"' } };
+  }
+}
+
+/** A verifier's verdict on a bearer token: the principal (app id) it stands for, or why not. */
+export type BearerVerdict = { readonly principal: string } | { readonly error: string; readonly reason: string; readonly expired?: boolean };
+
+/** Exchange Online's challenge parameters (the Office 365 Exchange Online app). */
+const BEARER_CHALLENGE = 'Bearer client_id="00000002-0000-0ff1-ce00-000000000000", ' +
+  'token_types="app_asserted_user_v1 service_asserted_app_v1", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize"';
+
+export class BearerAuth implements Authenticator {
+  constructor(private readonly verify: (token: string) => BearerVerdict) {}
+
+  authenticate(request: IncomingMessage): AuthOutcome {
+    const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
+    if (!match?.[1]) return { challenge: { 'WWW-Authenticate': BEARER_CHALLENGE } };
+    const verdict = this.verify(match[1]);
+    if ('principal' in verdict) return { user: verdict.principal };
+    const reason = verdict.reason.replace(/"/g, "'");
+    return {
+      challenge: {
+        'WWW-Authenticate': `${BEARER_CHALLENGE}, error="${verdict.error}"`,
+        'x-ms-diagnostics': `${verdict.expired ? '2000003' : '2000001'};reason="${reason}";error_category="${verdict.expired ? 'invalid_token' : 'invalid_signature'}"`,
+      },
+    };
   }
 }
 

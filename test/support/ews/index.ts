@@ -1,6 +1,6 @@
 /**
  * A protocol-faithful Exchange Web Services (EWS) test server on 127.0.0.1 for the EWS
- * connector's tests: SOAP 1.1 over HTTP with Basic or NTLM authentication, the operations
+ * connector's tests: SOAP 1.1 over HTTP with Basic, NTLM or Bearer (OAuth) authentication, the operations
  * a mailbox migration uses (GetFolder, FindFolder, CreateFolder, SyncFolderItems,
  * GetItem, FindItem, CreateItem, UpdateItem, DeleteItem), impersonation, and switchable
  * throttling/failure modes. Response structures follow Microsoft's published samples
@@ -14,21 +14,24 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BasicAuth, NtlmAuth, type Authenticator } from './auth.js';
+import { BasicAuth, BearerAuth, NtlmAuth, type Authenticator, type BearerVerdict } from './auth.js';
 import { Directory } from './directory.js';
 import { dispatch, impersonatedAddress, parseRequest, type ParsedRequest } from './dispatch.js';
 import { FaultState, type EwsFaults } from './faults.js';
 import { mailboxView, type EwsMailbox } from './mailbox-view.js';
 import { SoapFaultError, soapFault } from './soap.js';
 
+export type { BearerVerdict } from './auth.js';
 export type { EwsFaults } from './faults.js';
 export type { EwsMailbox, EwsMessageView } from './mailbox-view.js';
 
 export interface EwsServerOptions {
   /** SMTP address -> password. Each user has a mailbox with the well-known folders. */
   users: Record<string, string>;
-  /** 'basic' (default) or 'ntlm' (401 challenge/response, see below). */
-  auth?: 'basic' | 'ntlm';
+  /** 'basic' (default), 'ntlm' (401 challenge/response, see below) or 'oauth' (Bearer tokens checked by `verifyBearer`). */
+  auth?: 'basic' | 'ntlm' | 'oauth';
+  /** With auth 'oauth': accepts a token as its principal (an app id; give it impersonation rights), e.g. the fake token service's `verify`. */
+  verifyBearer?: (token: string) => BearerVerdict;
   /** Service accounts allowed to impersonate others: { 'svc@example.com': ['alice@example.com', ...] } or ['*']. */
   impersonation?: Record<string, readonly string[]>;
   /** Most changes one SyncFolderItems answer returns even if the client asks for more (forces paging); default 512. */
@@ -73,10 +76,17 @@ function readBody(request: http.IncomingMessage): Promise<Buffer | undefined> {
   });
 }
 
+function makeAuthenticator(options: EwsServerOptions, directory: Directory): Authenticator {
+  if (options.auth === 'ntlm') return new NtlmAuth(directory);
+  if (options.auth !== 'oauth') return new BasicAuth(directory);
+  if (!options.verifyBearer) throw new Error("EWS test server: auth 'oauth' needs verifyBearer");
+  return new BearerAuth(options.verifyBearer);
+}
+
 export async function startEwsServer(options: EwsServerOptions): Promise<EwsTestServer> {
   const directory = new Directory(options.users, options.impersonation);
   const faults = new FaultState();
-  const authenticator: Authenticator = options.auth === 'ntlm' ? new NtlmAuth(directory) : new BasicAuth(directory);
+  const authenticator = makeAuthenticator(options, directory);
   const requests: EwsRequestRecord[] = [];
   const maxSyncChanges = options.maxSyncChanges ?? 512;
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;

@@ -82,7 +82,7 @@ describe('parseAccountUrl: refused forms', () => {
     ['unknown scheme', 'pop://alice@mail.example.com',
       /^source: unsupported scheme "pop:"; use imaps:\/\/ or pop3s:\/\/ \(TLS\), imap:\/\/ or pop3:\/\/ \(STARTTLS\), or ews:\/\/ \(Exchange\)$/],
     ['ews impersonate without an address', 'ews://svc@mail.example.com?impersonate=alice', /\?impersonate= takes the SMTP address/],
-    ['ews auth that does not exist', 'ews://svc@mail.example.com?auth=kerberos', /^source: \?auth= accepts ntlm, basic, oauth$/],
+    ['ews auth that does not exist', 'ews://svc@mail.example.com?auth=kerberos', /^source: \?auth= accepts ntlm, basic, oauth, bearer$/],
     ['pop3s with tls=off', 'pop3s://alice@mail.example.com?tls=off',
       /^source: pop3s:\/\/ is TLS by definition; use pop3:\/\/\.\.\.\?tls=off for plaintext$/],
     ['pop3 auth that does not exist', 'pop3://alice@mail.example.com?auth=cram', /^source: \?auth= accepts auto, user, apop$/],
@@ -138,5 +138,57 @@ describe('parseAccountUrl: refused forms', () => {
   // on a stray "%" in the user name instead of a ConfigError naming the URL.
   it('reports a malformed percent-escape in the user name as a ConfigError', () => {
     expect(() => parseAccountUrl('imaps://al%ZZice@mail.example.com', 'source', secret)).toThrow(ConfigError);
+  });
+});
+
+describe('parseAccountUrl: EWS with OAuth client credentials', () => {
+  const TENANT = '7f1c6b1e-2a63-4a35-9d4c-2d9c2b0f0a11';
+  const CLIENT = '3d2a9f0e-5b7c-4e1a-8c6d-0f1e2d3c4b5a';
+  const base = `ews://app@outlook.office365.com/EWS/Exchange.asmx?auth=oauth&tenant=${TENANT}&client=${CLIENT}&impersonate=alice@contoso.com`;
+  const exchangeOnline = { host: 'outlook.office365.com', port: 443, user: 'app', tls: 'implicit', path: '/EWS/Exchange.asmx', auth: 'oauth', impersonate: 'alice@contoso.com' } as const;
+
+  it.each<[string, string, Omit<EwsAccountSpec, 'kind' | 'secret'>]>([
+    ['the public cloud authority by default', base,
+      { ...exchangeOnline, oauth: { tenant: TENANT, clientId: CLIENT, authority: 'https://login.microsoftonline.com' } }],
+    ['a sovereign cloud authority, reduced to its origin', `${base}&authority=https://login.microsoftonline.us/`,
+      { ...exchangeOnline, oauth: { tenant: TENANT, clientId: CLIENT, authority: 'https://login.microsoftonline.us' } }],
+    ['an authority with a port (a test authority)', `${base}&authority=${encodeURIComponent('https://127.0.0.1:8443')}`,
+      { ...exchangeOnline, oauth: { tenant: TENANT, clientId: CLIENT, authority: 'https://127.0.0.1:8443' } }],
+    ['a tenant domain and upper-case GUIDs, in lower case', base.replace(TENANT, 'Contoso.onMicrosoft.com').replace(CLIENT, CLIENT.toUpperCase()),
+      { ...exchangeOnline, oauth: { tenant: 'contoso.onmicrosoft.com', clientId: CLIENT, authority: 'https://login.microsoftonline.com' } }],
+    ['a pre-obtained token (bearer), with no app', 'ews://alice@outlook.office365.com/EWS/Exchange.asmx?auth=bearer',
+      { host: 'outlook.office365.com', port: 443, user: 'alice', tls: 'implicit', path: '/EWS/Exchange.asmx', auth: 'bearer' }],
+  ])('%s', (_name, text, expected) => {
+    expect(parseAccountUrl(text, 'source', secret)).toEqual({ kind: 'ews', ...expected, secret });
+  });
+
+  it('keeps the CA file, which the authority is checked against too', () => {
+    expect(parseAccountUrl(base, 'source', secret, '/etc/ssl/ca.pem')).toMatchObject({ caFile: '/etc/ssl/ca.pem', oauth: { tenant: TENANT } });
+  });
+
+  it.each<[string, string, RegExp]>([
+    ['no tenant', base.replace(`&tenant=${TENANT}`, ''),
+      /^source: \?auth=oauth needs &tenant=TENANT_ID, the directory \(tenant\) id of the Entra app$/],
+    ['an empty tenant', base.replace(`tenant=${TENANT}`, 'tenant='), /\?auth=oauth needs &tenant=TENANT_ID/],
+    ['no client', base.replace(`&client=${CLIENT}`, ''),
+      /^source: \?auth=oauth needs &client=CLIENT_ID, the application \(client\) id of the Entra app$/],
+    ['neither: the tenant is named first', base.replace(`&tenant=${TENANT}&client=${CLIENT}`, ''), /needs &tenant=TENANT_ID/],
+    ['a multi-tenant alias', base.replace(TENANT, 'common'), /^source: \?tenant=common names no tenant; app-only tokens need the directory \(tenant\) id or its domain$/],
+    ['organizations', base.replace(TENANT, 'organizations'), /names no tenant/],
+    ['a tenant that is neither a GUID nor a domain', base.replace(TENANT, 'my tenant'), /\?tenant= takes the directory \(tenant\) id, a GUID, or a domain/],
+    ['a client id that is not a GUID', base.replace(CLIENT, 'mailferry-app'), /\?client= takes the application \(client\) id, a GUID/],
+    ['no impersonation (an app has no mailbox)', base.replace('&impersonate=alice@contoso.com', ''),
+      /\?auth=oauth gets app-only tokens, which act on a mailbox only through &impersonate=ADDRESS/],
+    ['a plaintext authority', `${base}&authority=http://login.microsoftonline.com`, /\?authority= must be https:\/\//],
+    ['an authority with a path (the tenant is added)', `${base}&authority=https://login.microsoftonline.com/${TENANT}`, /\?authority= takes the origin only/],
+    ['an authority that is not a URL', `${base}&authority=login.microsoftonline.com`, /\?authority= "login\.microsoftonline\.com" is not a URL/],
+    ['tenant with another auth', `ews://svc@mail.example.com?auth=basic&tenant=${TENANT}`,
+      /^source: \?tenant= belongs to \?auth=oauth \(OAuth client credentials\), not to \?auth=basic$/],
+    ['client with the default auth (ntlm)', `ews://svc@mail.example.com?client=${CLIENT}`, /\?client= belongs to \?auth=oauth/],
+    ['authority with bearer', 'ews://svc@mail.example.com?auth=bearer&authority=https://login.microsoftonline.us', /\?authority= belongs to \?auth=oauth/],
+    ['tenant on an IMAP URL', `imaps://alice@mail.example.com?tenant=${TENANT}`, /unknown URL parameter "tenant" \(known: tls\)/],
+  ])('refuses %s', (_name, text, message) => {
+    expect(() => parseAccountUrl(text, 'source', secret)).toThrow(ConfigError);
+    expect(() => parseAccountUrl(text, 'source', secret)).toThrow(message);
   });
 });

@@ -160,7 +160,8 @@ pairs:
   it('loads the documented example config', () => {
     const example = fileURLToPath(new URL('../../../config/example.yaml', import.meta.url));
     const config = loadConfigFile(example);
-    expect([...config.pairs.keys()]).toEqual(['alice', 'bob', 'carol']);
+    expect([...config.pairs.keys()]).toEqual(['alice', 'bob', 'carol', 'dave']);
+    expect(config.pairs.get('dave')?.source).toMatchObject({ kind: 'ews', user: 'CONTOSO\\svc-migrate', impersonate: 'dave@contoso.com', auth: 'ntlm' });
     expect(config.pairs.get('alice')?.target.user).toBe('alice@example.com');
     expect(config.pairs.get('bob')?.source).toMatchObject({ tls: 'starttls', port: 143, caFile: '/etc/mailferry/old-example-ca.pem' });
   });

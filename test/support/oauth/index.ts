@@ -1,0 +1,326 @@
+/**
+ * A loopback HTTPS fake of Microsoft Entra ID's token service, enough for msal-node's
+ * client credentials grant, so OAuth tests need no network:
+ *
+ * - GET  /{tenant}/v2.0/.well-known/openid-configuration  (OpenID discovery; an unknown
+ *   tenant gets Entra's 400 invalid_tenant / AADSTS90002);
+ * - POST /{tenant}/oauth2/v2.0/token  with grant_type=client_credentials, client_id,
+ *   client_secret and scope (…/.default): `{ token_type: 'Bearer', expires_in,
+ *   ext_expires_in, access_token }`, or Entra's error answers: 401 invalid_client
+ *   (AADSTS7000215 wrong secret, AADSTS7000222 revoked/expired secret), 400
+ *   unauthorized_client (AADSTS700016 no such app), 400 invalid_scope, 400
+ *   unsupported_grant_type.
+ *
+ * Tokens are JWT-shaped (HS256 with a key of this instance; Entra signs RS256) with the
+ * claims of an app-only token for Exchange: aud https://outlook.office365.com, tid, appid,
+ * roles [full_access_as_app], iat/nbf/exp. `verify()` is what a resource (the EWS test
+ * server's `auth: 'oauth'`) calls to accept one.
+ *
+ * The certificate is self-signed for 127.0.0.1 (made with openssl); trust it with `ca` /
+ * `caFile`. msal-node needs no instance discovery when told the authority is known.
+ */
+import { execFile } from 'node:child_process';
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import fs from 'node:fs/promises';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { makeTempDir, removeTempDir } from '../temp-dir.js';
+
+const run = promisify(execFile);
+
+export const EXCHANGE_AUDIENCE = 'https://outlook.office365.com';
+
+export interface TokenServiceOptions {
+  /** The directory (tenant) ids this service knows. */
+  tenants: readonly string[];
+  /** Application (client) id -> client secret. */
+  clients: Record<string, string>;
+  /** expires_in (and the exp claim) of issued tokens, in seconds. Default 3600. */
+  lifetimeSeconds?: number;
+}
+
+export interface TokenServiceRequest {
+  readonly method: string;
+  /** Path without the query. */
+  readonly path: string;
+  readonly status: number;
+  /** OAuth error code of a refused token request. */
+  readonly error?: string;
+  readonly clientId?: string;
+}
+
+export interface IssuedToken {
+  readonly token: string;
+  readonly clientId: string;
+  readonly tenant: string;
+  /** ms since the epoch. */
+  readonly issuedAt: number;
+  /** When the token says it expires (exp claim), ms since the epoch. */
+  readonly expiresAt: number;
+}
+
+/** What a resource server concludes from a bearer token. */
+export type TokenVerdict = { readonly principal: string } | { readonly error: 'invalid_token'; readonly reason: string; readonly expired: boolean };
+
+export interface FakeTokenService {
+  /** https://127.0.0.1:PORT: the origin, to which msal adds /{tenant}. */
+  readonly authority: string;
+  readonly port: number;
+  /** PEM of the self-signed certificate, and the file holding it. */
+  readonly ca: Buffer;
+  readonly caFile: string;
+  /** Every request, in order (the OpenID discovery and the token requests). */
+  readonly requests: ReadonlyArray<TokenServiceRequest>;
+  /** POSTs to a token endpoint, answered or refused. */
+  readonly tokenRequests: number;
+  readonly issued: ReadonlyArray<IssuedToken>;
+  /** expires_in and exp of the tokens issued from now on. */
+  lifetimeSeconds: number;
+  /**
+   * When set, the exp claim is this many seconds after issue while expires_in stays
+   * `lifetimeSeconds`: the resource sees the token expire before the client expects it
+   * (clock skew, or a token revoked at the resource).
+   */
+  validForSeconds: number | undefined;
+  /** Each token answer waits this long (to hold many callers in one refresh). */
+  responseDelayMs: number;
+  /** The client's secret is revoked: its token requests get invalid_client (AADSTS7000222). */
+  revoke(clientId: string): void;
+  /** The client's secret works again. */
+  restore(clientId: string): void;
+  /** The next `count` token requests answer HTTP `status` (503: Entra's temporarily_unavailable). */
+  failNext(count: number, status?: number): void;
+  /** A resource's check of a bearer token: issued here, signature, audience, not expired. */
+  verify(token: string): TokenVerdict;
+  stop(): Promise<void>;
+}
+
+function base64url(data: Buffer | string): string {
+  return Buffer.from(data).toString('base64url');
+}
+
+function readBody(request: import('node:http').IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
+
+/** Self-signed P-256 certificate for 127.0.0.1 (as test/support/dovecot.ts makes Dovecot's). */
+async function writeCertificate(dir: string): Promise<{ certFile: string; keyFile: string }> {
+  const certFile = path.join(dir, 'cert.pem');
+  const keyFile = path.join(dir, 'key.pem');
+  await run('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '3650',
+    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    '-keyout', keyFile, '-out', certFile,
+  ]);
+  await fs.chmod(keyFile, 0o600);
+  return { certFile, keyFile };
+}
+
+export async function startTokenService(options: TokenServiceOptions): Promise<FakeTokenService> {
+  const dir = await makeTempDir('oauth');
+  try {
+    const { certFile, keyFile } = await writeCertificate(dir);
+    const [cert, key] = await Promise.all([fs.readFile(certFile), fs.readFile(keyFile)]);
+    return await serve(options, dir, certFile, cert, key);
+  } catch (error) {
+    await removeTempDir(dir);
+    throw error;
+  }
+}
+
+async function serve(options: TokenServiceOptions, dir: string, caFile: string, cert: Buffer, key: Buffer): Promise<FakeTokenService> {
+  const tenants = new Set(options.tenants.map((t) => t.toLowerCase()));
+  const signingKey = randomBytes(32);
+  const revoked = new Set<string>();
+  const requests: TokenServiceRequest[] = [];
+  const issued: IssuedToken[] = [];
+  let tokenRequests = 0;
+  let failures: { count: number; status: number } = { count: 0, status: 503 };
+  let origin = '';
+
+  const state = {
+    lifetimeSeconds: options.lifetimeSeconds ?? 3600,
+    validForSeconds: undefined as number | undefined,
+    responseDelayMs: 0,
+  };
+
+  const entraError = (error: string, code: number, description: string) => ({
+    error,
+    error_description: `AADSTS${code}: ${description}\r\nTrace ID: ${randomUUID()}\r\nCorrelation ID: ${randomUUID()}\r\nTimestamp: ${new Date().toISOString()}`,
+    error_codes: [code],
+    timestamp: new Date().toISOString(),
+    trace_id: randomUUID(),
+    correlation_id: randomUUID(),
+  });
+
+  const sign = (claims: Record<string, unknown>): string => {
+    const head = base64url(JSON.stringify({ typ: 'JWT', alg: 'HS256', kid: 'fake' }));
+    const body = base64url(JSON.stringify(claims));
+    const signature = createHmac('sha256', signingKey).update(`${head}.${body}`).digest('base64url');
+    return `${head}.${body}.${signature}`;
+  };
+
+  const issue = (tenant: string, clientId: string) => {
+    const now = Date.now();
+    const seconds = Math.floor(now / 1000);
+    const lifetime = state.lifetimeSeconds;
+    const validFor = state.validForSeconds ?? lifetime;
+    const token = sign({
+      aud: EXCHANGE_AUDIENCE, iss: `https://sts.windows.net/${tenant}/`, iat: seconds, nbf: seconds, exp: seconds + validFor,
+      tid: tenant, appid: clientId, app_displayname: 'mailferry test app', idtyp: 'app', roles: ['full_access_as_app'],
+      oid: randomUUID(), sub: randomUUID(), uti: randomBytes(12).toString('base64url'), ver: '1.0',
+    });
+    issued.push({ token, clientId, tenant, issuedAt: now, expiresAt: (seconds + validFor) * 1000 });
+    return { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: token };
+  };
+
+  const tokenAnswer = (tenant: string, form: URLSearchParams): { status: number; body: Record<string, unknown> } => {
+    const clientId = form.get('client_id') ?? '';
+    if (form.get('grant_type') !== 'client_credentials') {
+      return { status: 400, body: entraError('unsupported_grant_type', 70003, `The app requested an unsupported grant type '${form.get('grant_type') ?? ''}'.`) };
+    }
+    if (!(clientId in options.clients)) {
+      return { status: 400, body: entraError('unauthorized_client', 700016, `Application with identifier '${clientId}' was not found in the directory '${tenant}'.`) };
+    }
+    if (revoked.has(clientId)) {
+      return { status: 401, body: entraError('invalid_client', 7000222, `The provided client secret keys for app '${clientId}' are expired.`) };
+    }
+    if (form.get('client_secret') !== options.clients[clientId]) {
+      return { status: 401, body: entraError('invalid_client', 7000215, 'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.') };
+    }
+    const scopes = (form.get('scope') ?? '').split(' ').filter((s) => s !== '');
+    if (!scopes.includes(`${EXCHANGE_AUDIENCE}/.default`)) {
+      return { status: 400, body: entraError('invalid_scope', 1002012, `The provided value for scope ${form.get('scope') ?? ''} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.`) };
+    }
+    return { status: 200, body: issue(tenant, clientId) };
+  };
+
+  const server = https.createServer({ cert, key, minVersion: 'TLSv1.2' }, (request, response) => {
+    const send = (status: number, body: unknown, record: Omit<TokenServiceRequest, 'method' | 'path' | 'status'> = {}) => {
+      const text = JSON.stringify(body);
+      requests.push({ method: request.method ?? '', path: pathname, status, ...record });
+      response.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
+      response.end(text);
+    };
+    const pathname = new URL(request.url ?? '/', origin).pathname;
+    const discovery = /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/.exec(pathname);
+    const token = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(pathname);
+    void readBody(request).then(async (text) => {
+      if (request.method === 'GET' && discovery?.[1]) {
+        const tenant = decodeURIComponent(discovery[1]).toLowerCase();
+        if (!tenants.has(tenant)) return send(400, entraError('invalid_tenant', 90002, `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID.`));
+        return send(200, {
+          token_endpoint: `${origin}/${tenant}/oauth2/v2.0/token`,
+          token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
+          jwks_uri: `${origin}/${tenant}/discovery/v2.0/keys`,
+          response_modes_supported: ['query', 'fragment', 'form_post'],
+          subject_types_supported: ['pairwise'],
+          id_token_signing_alg_values_supported: ['RS256'],
+          response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
+          scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+          issuer: `${origin}/${tenant}/v2.0`,
+          request_uri_parameter_supported: false,
+          userinfo_endpoint: 'https://graph.microsoft.com/oidc/userinfo',
+          authorization_endpoint: `${origin}/${tenant}/oauth2/v2.0/authorize`,
+          device_authorization_endpoint: `${origin}/${tenant}/oauth2/v2.0/devicecode`,
+          http_logout_supported: true,
+          frontchannel_logout_supported: true,
+          end_session_endpoint: `${origin}/${tenant}/oauth2/v2.0/logout`,
+          claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'tid'],
+          tenant_region_scope: 'EU',
+          cloud_instance_name: 'microsoftonline.com',
+        });
+      }
+      if (request.method === 'POST' && token?.[1]) {
+        tokenRequests += 1;
+        if (state.responseDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, state.responseDelayMs));
+        const tenant = decodeURIComponent(token[1]).toLowerCase();
+        const form = new URLSearchParams(text);
+        const clientId = form.get('client_id') ?? '';
+        if (failures.count > 0) {
+          failures = { ...failures, count: failures.count - 1 };
+          return send(failures.status, entraError('temporarily_unavailable', 50196, 'The server is temporarily unavailable.'), { error: 'temporarily_unavailable', clientId });
+        }
+        if (!tenants.has(tenant)) {
+          return send(400, entraError('invalid_request', 90002, `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID.`), { error: 'invalid_request', clientId });
+        }
+        const answer = tokenAnswer(tenant, form);
+        const error = typeof answer.body['error'] === 'string' ? { error: answer.body['error'] } : {};
+        return send(answer.status, answer.body, { ...error, clientId });
+      }
+      return send(404, { error: 'not_found', error_description: `no ${request.method ?? ''} ${pathname} here` });
+    }).catch((error: unknown) => {
+      if (!response.headersSent) send(500, { error: 'server_error', error_description: String(error) });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  origin = `https://127.0.0.1:${port}`;
+
+  return {
+    authority: origin,
+    port,
+    ca: cert,
+    caFile,
+    requests,
+    get tokenRequests() {
+      return tokenRequests;
+    },
+    issued,
+    get lifetimeSeconds() {
+      return state.lifetimeSeconds;
+    },
+    set lifetimeSeconds(value: number) {
+      state.lifetimeSeconds = value;
+    },
+    get validForSeconds() {
+      return state.validForSeconds;
+    },
+    set validForSeconds(value: number | undefined) {
+      state.validForSeconds = value;
+    },
+    get responseDelayMs() {
+      return state.responseDelayMs;
+    },
+    set responseDelayMs(value: number) {
+      state.responseDelayMs = value;
+    },
+    revoke(clientId) {
+      revoked.add(clientId);
+    },
+    restore(clientId) {
+      revoked.delete(clientId);
+    },
+    failNext(count, status = 503) {
+      failures = { count, status };
+    },
+    verify(token) {
+      const [head, body, signature] = token.split('.');
+      const invalid = (reason: string, expired = false): TokenVerdict => ({ error: 'invalid_token', reason, expired });
+      if (head === undefined || body === undefined || signature === undefined) return invalid('The token is malformed.');
+      const expected = createHmac('sha256', signingKey).update(`${head}.${body}`).digest();
+      const given = Buffer.from(signature, 'base64url');
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) return invalid('The token signature is invalid.');
+      const claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as { aud?: string; exp?: number; appid?: string };
+      if (claims.aud !== EXCHANGE_AUDIENCE) return invalid(`The audience ${String(claims.aud)} is invalid.`);
+      if (typeof claims.exp !== 'number' || claims.exp * 1000 <= Date.now()) return invalid('The token has expired.', true);
+      return { principal: claims.appid ?? '' };
+    },
+    stop() {
+      return new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }).then(() => removeTempDir(dir));
+    },
+  };
+}
