@@ -3,7 +3,10 @@
  *
  * A category is any Unicode text ("Red category", "Kunde (Ärger)", "プロジェクト"). An IMAP
  * keyword is an atom: printable ASCII without SP ( ) { % * " \ ] (RFC 3501 9), compared
- * case-insensitively. So a category becomes
+ * case-insensitively. A category that is already a plain keyword ("ProjectX", "$Label1")
+ * stays itself, so IMAP -> Exchange -> IMAP gives the same keywords back; any other
+ * category, and one that would read as a keyword with a meaning of its own ("$Junk",
+ * "$Forwarded") or as one of ours, becomes
  *
  *   "$Cat_" + its UTF-8 bytes, where A-Z a-z 0-9 "-" "." stand for themselves and every
  *   other byte is "_" and two upper-case hex digits
@@ -18,14 +21,29 @@
  * category's leading and trailing spaces are lost before they reach this code.
  */
 
+import { isValidKeyword } from '../../mapping/index.js';
+
 /** The prefix that marks a keyword as an encoded category. */
 export const CATEGORY_PREFIX = '$Cat_';
 
 const LITERAL = /^[A-Za-z0-9.-]$/;
 const ESCAPE = '_';
 
+/**
+ * Keywords clients give a meaning of their own (junk training, receipts, forwarding):
+ * a category of that name must not turn into the flag.
+ */
+const MEANINGFUL_KEYWORDS = new Set(['$forwarded', '$junk', '$notjunk', 'junk', 'notjunk', 'nonjunk', '$mdnsent', '$phishing', '$submitted', '$submitpending']);
+
+/** A category that can be its own keyword: an atom, not meaningful to clients, not one of our encodings. */
+function isPlainKeyword(category: string): boolean {
+  return isValidKeyword(category) && !MEANINGFUL_KEYWORDS.has(category.toLowerCase())
+    && category.slice(0, CATEGORY_PREFIX.length).toLowerCase() !== CATEGORY_PREFIX.toLowerCase();
+}
+
 /** The IMAP keyword that carries `category`. */
 export function categoryToKeyword(category: string): string {
+  if (isPlainKeyword(category)) return category;
   let out = CATEGORY_PREFIX;
   for (const byte of Buffer.from(category, 'utf8')) {
     const char = String.fromCharCode(byte);

@@ -146,12 +146,14 @@ function stateOf(item: Item): ItemState {
   safe(() => item.ExtendedProperties.TryGetValue(LAST_VERB_EXECUTED, verb));
   const status = safe(() => item.Flag?.FlagStatus);
   const isRead = safe(() => (item as EmailMessage).IsRead);
+  const isDraft = safe(() => item.IsDraft);
   const lastVerb = verb.outValue === null || verb.outValue === undefined ? Number.NaN : Number(verb.outValue);
   return {
     isRead: typeof isRead === 'boolean' ? isRead : undefined,
     flagStatus: status === ItemFlagStatus.Flagged ? 'Flagged' : status === ItemFlagStatus.Complete ? 'Complete' : status === ItemFlagStatus.NotFlagged ? 'NotFlagged' : undefined,
     lastVerb: Number.isFinite(lastVerb) ? lastVerb : undefined,
     categories: (safe(() => item.Categories?.GetEnumerator()) ?? []).filter((c): c is string => typeof c === 'string'),
+    ...(typeof isDraft === 'boolean' ? { isDraft } : {}),
   };
 }
 

@@ -5,7 +5,7 @@
  *   \Flagged    Flag.FlagStatus = Flagged ("Complete" has no IMAP flag and reads as unflagged)
  *   \Answered   PidTagLastVerbExecuted 102 (reply) or 103 (reply all)
  *   $Forwarded  PidTagLastVerbExecuted 104 (forward)
- *   \Draft      MSGFLAG_UNSENT in PR_MESSAGE_FLAGS (target only)
+ *   \Draft      IsDraft; on the target MSGFLAG_UNSENT in PR_MESSAGE_FLAGS
  *   keywords    Categories (see category-keywords.ts)
  *
  * Exchange keeps only the *last* verb, so a message both answered and forwarded comes
@@ -26,6 +26,8 @@ export interface ItemState {
   readonly flagStatus: 'NotFlagged' | 'Flagged' | 'Complete' | undefined;
   readonly lastVerb: number | undefined;
   readonly categories: readonly string[];
+  /** Never sent (IsDraft, MSGFLAG_UNSENT); absent when the server did not say. */
+  readonly isDraft?: boolean;
 }
 
 /** The IMAP flags of an item: system flags first, then one keyword per category in the item's order. */
@@ -34,6 +36,7 @@ export function itemFlags(state: ItemState): string[] {
   if (state.isRead === true) flags.push('\\Seen');
   if (state.lastVerb === LAST_VERB.replyToSender || state.lastVerb === LAST_VERB.replyToAll) flags.push('\\Answered');
   if (state.flagStatus === 'Flagged') flags.push('\\Flagged');
+  if (state.isDraft === true) flags.push('\\Draft');
   if (state.lastVerb === LAST_VERB.forward) flags.push('$Forwarded');
   const seen = new Set<string>();
   for (const category of state.categories) {

@@ -39,7 +39,7 @@ export function syncPropertySet(): PropertySet {
 export function fetchPropertySet(): PropertySet {
   return new PropertySet(BasePropertySet.IdOnly, [
     ItemSchema.MimeContent, EmailMessageSchema.IsRead, ItemSchema.Flag, ItemSchema.Categories, ItemSchema.DateTimeReceived,
-    ItemSchema.Size, ItemSchema.ParentFolderId, LAST_VERB_EXECUTED,
+    ItemSchema.Size, ItemSchema.ParentFolderId, ItemSchema.IsDraft, LAST_VERB_EXECUTED,
   ]);
 }
 

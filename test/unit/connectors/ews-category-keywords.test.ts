@@ -11,16 +11,27 @@ const NAMES = [
 describe('category keywords', () => {
   it.each(NAMES.map((name) => [JSON.stringify(name), name]))('round-trips %s through a valid IMAP atom', (_label, name) => {
     const keyword = categoryToKeyword(name);
-    expect(keyword.startsWith(CATEGORY_PREFIX)).toBe(true);
+    expect(keyword === name || keyword.startsWith(CATEGORY_PREFIX)).toBe(true);
     expect(isValidKeyword(keyword)).toBe(true);
     expect(/^[\x21-\x7e]+$/.test(keyword)).toBe(true);
-    expect(keywordToCategory(keyword)).toBe(name);
+    // A plain keyword is its own category name (what the EWS target does with any keyword).
+    expect(keywordToCategory(keyword) ?? keyword).toBe(name);
+  });
+
+  it('keeps a category that is already a plain keyword as itself, unless clients give that keyword a meaning', () => {
+    expect(categoryToKeyword('Blue')).toBe('Blue');
+    expect(categoryToKeyword('ProjectX')).toBe('ProjectX');
+    expect(categoryToKeyword('$Label1')).toBe('$Label1');
+    expect(categoryToKeyword('$Junk')).toBe('$Cat__24Junk');
+    expect(categoryToKeyword('NonJunk')).toBe('$Cat_NonJunk');
+    expect(categoryToKeyword('$Forwarded')).toBe('$Cat__24Forwarded');
+    expect(categoryToKeyword('$cat_x')).toBe('$Cat__24cat_5Fx');
   });
 
   it('keeps letters, digits, "-" and "." readable and escapes everything else as _XX of the UTF-8 bytes', () => {
     expect(categoryToKeyword('Red category')).toBe('$Cat_Red_20category');
     expect(categoryToKeyword('Ärger (2)')).toBe('$Cat__C3_84rger_20_282_29');
-    expect(categoryToKeyword('a.b-c_d')).toBe('$Cat_a.b-c_5Fd');
+    expect(categoryToKeyword('a.b-c d')).toBe('$Cat_a.b-c_20d');
     expect(categoryToKeyword('')).toBe('$Cat_');
   });
 
