@@ -40,12 +40,12 @@ export class ConnectionPool {
   }
 
   private async lease<T extends { connect(): Promise<void>; close(): Promise<void> }>(
-    idle: Map<string, T[]>, account: AccountSpec, create: () => T,
+    idle: Map<string, T[]>, account: AccountSpec, create: () => Promise<T>,
   ): Promise<Leased<T>> {
     // Everything that decides how the session was opened is part of the key: the whole
     // spec (it holds references to secrets, never secrets themselves).
     const key = JSON.stringify(account);
-    const connector = idle.get(key)?.pop() ?? create();
+    const connector = idle.get(key)?.pop() ?? await create();
     try {
       await connector.connect();
     } catch (error) {
