@@ -216,8 +216,15 @@ export interface MaildropSource extends SourceConnector {
   commit(): Promise<void>;
 }
 
-export function isMaildropSource(source: SourceConnector | ItemSyncSource): source is MaildropSource {
+/** Every kind of source a run can read from: UID-based (IMAP; POP3 as a maildrop) or item-keyed with a sync state (EWS). */
+export type AnySource = SourceConnector | MaildropSource | ItemSyncSource;
+
+export function isMaildropSource(source: AnySource): source is MaildropSource {
   return (source as Partial<MaildropSource>).kind === 'maildrop';
+}
+
+export function isItemSyncSource(source: AnySource): source is ItemSyncSource {
+  return (source as Partial<ItemSyncSource>).kind === 'item-sync';
 }
 
 /** What kind of items a folder holds (EWS FolderClass); only mail is migrated over MIME. */

@@ -7,7 +7,7 @@
  * running at once (worker concurrency), since each job holds at most one per side.
  */
 import type { AccountSpec } from '../config/index.js';
-import type { AnySource } from '../connectors/source-kinds.js';
+import type { AnySource } from '../connectors/types.js';
 import type { TargetConnector } from '../connectors/types.js';
 import type { ConnectorFactory } from './connector-factory.js';
 

@@ -8,7 +8,7 @@ import { ConfigError, accountLabel, readCaFile, resolveSecret, type AccountSpec,
 import type { EwsAccountOptions } from '../connectors/ews/index.js';
 import { ImapSource, ImapTarget, type ImapAccountOptions } from '../connectors/imap/index.js';
 import type { Pop3AccountOptions } from '../connectors/pop3/index.js';
-import type { AnySource } from '../connectors/source-kinds.js';
+import type { AnySource } from '../connectors/types.js';
 import type { TargetConnector } from '../connectors/types.js';
 
 /** What every protocol's options share: where, who, the secret, the CA and a quiet logger. */

@@ -1,7 +1,7 @@
 /** The folder job: hold the folder's lease and copy it page by page. */
 import type { Job } from 'bullmq';
 import { DEFAULT_POP3_OPTIONS } from '../config/index.js';
-import { isItemSyncSource } from '../connectors/source-kinds.js';
+import { isItemSyncSource } from '../connectors/types.js';
 import { isMaildropSource } from '../connectors/types.js';
 import { FolderState, KeyedFolderState, type FolderResult } from '../state/index.js';
 import { copyFolder } from './copy-folder.js';

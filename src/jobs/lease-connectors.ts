@@ -1,6 +1,6 @@
 /** Both connectors of a pair from the pool, connected in parallel (each login is several round trips). */
 import type { RunSpec } from '../config/index.js';
-import type { AnySource } from '../connectors/source-kinds.js';
+import type { AnySource } from '../connectors/types.js';
 import type { TargetConnector } from '../connectors/types.js';
 import type { ConnectionPool, Leased } from './connection-pool.js';
 

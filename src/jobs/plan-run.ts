@@ -3,7 +3,7 @@
  * where LIST-STATUS exists) and map folders. Missing target folders are created by
  * their folder jobs, in parallel, not here one after another. No message is touched.
  */
-import type { AnySource } from '../connectors/source-kinds.js';
+import type { AnySource } from '../connectors/types.js';
 import type { FolderContent, FolderInfo, FolderStatus, ItemFolderInfo, TargetConnector } from '../connectors/types.js';
 import { planFolders, type ExcludedFolder, type FolderRules, type PlannedFolder } from '../mapping/index.js';
 

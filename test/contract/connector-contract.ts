@@ -17,8 +17,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectorError } from '../../src/connectors/connector-error.js';
-import { isItemSyncSource, type AnySource } from '../../src/connectors/source-kinds.js';
-import type { FlagPolicy, ItemSyncSource, SourceConnector, TargetConnector } from '../../src/connectors/types.js';
+import { isItemSyncSource, type AnySource, type FlagPolicy, type ItemSyncSource, type SourceConnector, type TargetConnector } from '../../src/connectors/types.js';
 import type { CorpusMessage } from '../support/corpus.js';
 
 /** One message of a target folder as the fixture reads it back. */
