@@ -1,0 +1,3 @@
+export { MaildirSource } from './maildir-source.js';
+export { MaildirTarget } from './maildir-target.js';
+export type { MaildirOptions } from './maildir-options.js';
