@@ -65,19 +65,30 @@ export interface EwsAccountSpec extends AccountBase {
   readonly oauth?: EwsOAuthSpec;
 }
 
-export type AccountSpec = ImapAccountSpec | Pop3AccountSpec | EwsAccountSpec;
+/** An account on a mail server: reached over the network with a secret. */
+export type NetworkAccountSpec = ImapAccountSpec | Pop3AccountSpec | EwsAccountSpec;
+
+/** A local Maildir++ directory: a backup target and a restore source (no server, no secret). */
+export interface MaildirAccountSpec {
+  readonly kind: 'maildir';
+  /** Absolute path of the Maildir root. */
+  readonly path: string;
+}
+
+export type AccountSpec = NetworkAccountSpec | MaildirAccountSpec;
 
 /**
  * "user@host:port" (and "for mailbox" when a service account impersonates one):
  * identifies the account in messages, logs and pair ids; no secret.
  */
 export function accountLabel(account: AccountSpec): string {
+  if (account.kind === 'maildir') return `maildir:${account.path}`;
   const label = `${account.user}@${account.host}:${account.port}`;
   return account.kind === 'ews' && account.impersonate !== undefined ? `${label} for ${account.impersonate}` : label;
 }
 
 /** The account's identity in pair ids: its label, and its protocol unless IMAP (kept as it was). */
 export function accountIdentity(account: AccountSpec): string {
-  if (account.kind === 'imap') return accountLabel(account);
+  if (account.kind === 'imap' || account.kind === 'maildir') return accountLabel(account);
   return account.kind === 'ews' ? `ews:${accountLabel(account)}${account.path}` : `${account.kind}:${accountLabel(account)}`;
 }

@@ -3,6 +3,7 @@
  *   imaps://USER@HOST[:PORT]  pop3s://USER@HOST[:PORT]   implicit TLS
  *   imap://USER@HOST[:PORT]   pop3://USER@HOST[:PORT]    STARTTLS / STLS required
  *   ews://USER@HOST[:PORT]/EWS/Exchange.asmx              HTTPS
+ *   maildir:///ABSOLUTE/PATH                              a local Maildir++ directory
  * Plaintext only with `?tls=off`. POP3 also takes `?auth=user|apop`; EWS takes
  * `?auth=ntlm|basic|oauth|bearer` and `?impersonate=ADDRESS`.
  *
@@ -16,11 +17,11 @@
  *
  * Passwords in URLs are refused: argv is visible to every user of the machine (`ps`).
  */
-import type { AccountSpec, EwsAuth, EwsOAuthSpec, Pop3Auth, SecretRef, TlsMode } from './account-spec.js';
+import type { AccountSpec, EwsAuth, EwsOAuthSpec, MaildirAccountSpec, NetworkAccountSpec, Pop3Auth, SecretRef, TlsMode } from './account-spec.js';
 import { ConfigError } from './config-error.js';
 
 interface Scheme {
-  readonly kind: AccountSpec['kind'];
+  readonly kind: NetworkAccountSpec['kind'];
   readonly port: number;
   /** TLS from the first byte; otherwise STARTTLS (or, for EWS, plain HTTP when `?tls=off`). */
   readonly implicitTls: boolean;
@@ -37,7 +38,7 @@ const SCHEMES = new Map<string, Scheme>([
 ]);
 
 /** Parameters each kind accepts, besides `tls`. */
-const PARAMS: Record<AccountSpec['kind'], readonly string[]> = {
+const PARAMS: Record<NetworkAccountSpec['kind'], readonly string[]> = {
   imap: ['tls'], pop3: ['tls', 'auth'], ews: ['tls', 'auth', 'impersonate', 'tenant', 'client', 'authority'],
 };
 const POP3_AUTH: readonly Pop3Auth[] = ['auto', 'user', 'apop'];
@@ -51,7 +52,7 @@ const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2
 const NO_TENANT = new Set(['common', 'organizations', 'consumers']);
 const EWS_DEFAULT_PATH = '/EWS/Exchange.asmx';
 
-const EXPECTED = 'imaps://USER@HOST[:PORT], imap://USER@HOST[:PORT], pop3s://USER@HOST[:PORT], pop3://USER@HOST[:PORT] or ews://USER@HOST[:PORT]/EWS/Exchange.asmx';
+const EXPECTED = 'imaps://USER@HOST[:PORT], imap://USER@HOST[:PORT], pop3s://USER@HOST[:PORT], pop3://USER@HOST[:PORT], ews://USER@HOST[:PORT]/EWS/Exchange.asmx or maildir:///PATH';
 
 export function parseAccountUrl(text: string, what: string, secret: SecretRef, caFile?: string): AccountSpec {
   let url: URL;
@@ -61,9 +62,10 @@ export function parseAccountUrl(text: string, what: string, secret: SecretRef, c
     throw new ConfigError(`${what}: "${text}" is not a URL; expected ${EXPECTED}`);
   }
   const name = url.protocol.replace(/:$/, '').toLowerCase();
+  if (name === 'maildir') return parseMaildirUrl(url, text, what);
   const scheme = SCHEMES.get(name);
   if (scheme === undefined) {
-    throw new ConfigError(`${what}: unsupported scheme "${name}:"; use imaps:// or pop3s:// (TLS), imap:// or pop3:// (STARTTLS), or ews:// (Exchange)`);
+    throw new ConfigError(`${what}: unsupported scheme "${name}:"; use imaps:// or pop3s:// (TLS), imap:// or pop3:// (STARTTLS), ews:// (Exchange) or maildir:/// (a local directory)`);
   }
   if (url.password) {
     throw new ConfigError(`${what}: do not put the password in the URL (it shows in "ps"); use the environment variable or --*-password-file`);
@@ -156,8 +158,23 @@ function oauthAuthority(text: string | undefined, what: string): string {
   return url.origin;
 }
 
+/** maildir:///ABSOLUTE/PATH: no host, no user, no parameters. */
+function parseMaildirUrl(url: URL, text: string, what: string): MaildirAccountSpec {
+  if (url.host || url.username || url.search || url.hash) {
+    throw new ConfigError(`${what}: "${text}" should be maildir:///ABSOLUTE/PATH (three slashes, no host, user or parameters)`);
+  }
+  let path: string;
+  try {
+    path = decodeURIComponent(url.pathname);
+  } catch {
+    throw new ConfigError(`${what}: the path in "${text}" has a malformed %-escape`);
+  }
+  if (!path.startsWith('/') || path === '/') throw new ConfigError(`${what}: maildir:// needs an absolute directory path, e.g. maildir:///var/backups/alice`);
+  return { kind: 'maildir', path: path.length > 1 ? path.replace(/\/+$/, '') : path };
+}
+
 /** The URL's parameters, each known to this kind and given at most once; `tls` only as "off". */
-function readParams(url: URL, what: string, kind: AccountSpec['kind']): Map<string, string> {
+function readParams(url: URL, what: string, kind: NetworkAccountSpec['kind']): Map<string, string> {
   const known = PARAMS[kind];
   const params = new Map<string, string>();
   for (const [key, value] of url.searchParams) {

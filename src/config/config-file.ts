@@ -20,7 +20,8 @@ const secretSchema = z.union([
 
 const accountSchema = z.object({
   url: z.string().min(1),
-  password: secretSchema,
+  // Required for server accounts; a maildir:/// account has none (checked after the URL is read).
+  password: secretSchema.optional(),
   caFile: z.string().min(1).optional(),
   // `tls: off` = plaintext, the same as `?tls=off` in the URL (YAML 1.1 readers see `off` as false).
   tls: z.union([z.literal('off'), z.literal(false)], { error: 'tls accepts only "off" (plaintext); leave it out for TLS' }).optional(),
@@ -110,9 +111,13 @@ function toLoadedConfig(file: string, config: ConfigFile): LoadedConfig {
     pageSize: config.options?.pageSize ?? DEFAULT_COPY_OPTIONS.pageSize,
     batchBytes: (config.options?.batchMegabytes ?? DEFAULT_COPY_OPTIONS.batchBytes / 1048576) * 1048576,
   };
-  const accounts = new Map(Object.entries(config.accounts).map(([name, account]) => [
-    name, parseAccountUrl(withPlaintext(account.url, account.tls !== undefined), `${file}: accounts.${name}.url`, account.password, account.caFile),
-  ]));
+  const accounts = new Map(Object.entries(config.accounts).map(([name, account]) => {
+    const spec = parseAccountUrl(withPlaintext(account.url, account.tls !== undefined), `${file}: accounts.${name}.url`, account.password ?? { env: '' }, account.caFile);
+    if (spec.kind !== 'maildir' && account.password === undefined) {
+      throw new ConfigError(`${file}: accounts.${name}.password: required for a server account: { env: VARIABLE_NAME } or { file: /path/to/file }`);
+    }
+    return [name, spec] as const;
+  }));
   const pairs = new Map<string, RunSpec>();
   for (const [name, pair] of Object.entries(config.pairs)) {
     const source = accounts.get(pair.source);

@@ -1,4 +1,6 @@
-export type { AccountSpec, EwsAccountSpec, EwsAuth, EwsOAuthSpec, ImapAccountSpec, Pop3AccountSpec, Pop3Auth, SecretRef, TlsMode } from './account-spec.js';
+export type {
+  AccountSpec, EwsAccountSpec, EwsAuth, EwsOAuthSpec, ImapAccountSpec, MaildirAccountSpec, NetworkAccountSpec, Pop3AccountSpec, Pop3Auth, SecretRef, TlsMode,
+} from './account-spec.js';
 export { accountIdentity, accountLabel } from './account-spec.js';
 export { parseAccountUrl } from './account-url.js';
 export { ConfigError } from './config-error.js';

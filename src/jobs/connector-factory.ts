@@ -4,7 +4,7 @@
  * about 0.3 s and 50 MiB to every start of the CLI, IMAP-only runs included.
  */
 import type { Logger } from 'pino';
-import { ConfigError, accountLabel, readCaFile, resolveSecret, type AccountSpec, type EwsAccountSpec } from '../config/index.js';
+import { ConfigError, accountLabel, readCaFile, resolveSecret, type AccountSpec, type EwsAccountSpec, type NetworkAccountSpec } from '../config/index.js';
 import type { EwsAccountOptions } from '../connectors/ews/index.js';
 import { ImapSource, ImapTarget, type ImapAccountOptions } from '../connectors/imap/index.js';
 import type { Pop3AccountOptions } from '../connectors/pop3/index.js';
@@ -12,7 +12,7 @@ import type { AnySource } from '../connectors/types.js';
 import type { TargetConnector } from '../connectors/types.js';
 
 /** What every protocol's options share: where, who, the secret, the CA and a quiet logger. */
-function baseOptions(account: AccountSpec, role: string, log: Logger) {
+function baseOptions(account: NetworkAccountSpec, role: string, log: Logger) {
   const what = `${role} ${accountLabel(account)}`;
   return {
     host: account.host,
@@ -26,7 +26,7 @@ function baseOptions(account: AccountSpec, role: string, log: Logger) {
   };
 }
 
-function imapOptions(account: AccountSpec, role: string, log: Logger): ImapAccountOptions {
+function imapOptions(account: NetworkAccountSpec, role: string, log: Logger): ImapAccountOptions {
   return { ...baseOptions(account, role, log), maxLiteralBytes: 512 * 1024 * 1024 };
 }
 
@@ -61,6 +61,10 @@ export interface ConnectorFactory {
 export function defaultConnectorFactory(log: Logger): ConnectorFactory {
   return {
     async source(account) {
+      if (account.kind === 'maildir') {
+        const { MaildirSource } = await import('../connectors/maildir/index.js');
+        return new MaildirSource({ root: account.path });
+      }
       if (account.kind === 'ews') {
         const { EwsSource } = await import('../connectors/ews/index.js');
         return new EwsSource(ewsOptions(account, 'source', log));
@@ -75,6 +79,10 @@ export function defaultConnectorFactory(log: Logger): ConnectorFactory {
     async target(account) {
       // The config layer refuses this already (checkPairKinds); a hand-made spec might not.
       if (account.kind === 'pop3') throw new ConfigError(`target ${accountLabel(account)}: POP3 can only be a source`);
+      if (account.kind === 'maildir') {
+        const { MaildirTarget } = await import('../connectors/maildir/index.js');
+        return new MaildirTarget({ root: account.path });
+      }
       if (account.kind === 'ews') {
         const { EwsTarget } = await import('../connectors/ews/index.js');
         return new EwsTarget(ewsOptions(account, 'target', log));

@@ -116,6 +116,8 @@ function withLocation(plan: Plan, redis: string | undefined, stateDir: string | 
 function checkReadable(specs: readonly RunSpec[]): void {
   for (const spec of specs) {
     for (const [role, account] of [['source', spec.source], ['target', spec.target]] as const) {
+      // A Maildir is a local directory: no secret, no CA.
+      if (account.kind === 'maildir') continue;
       const what = `${role} ${accountLabel(account)}`;
       resolveSecret(account.secret, what);
       if (account.caFile) readCaFile(account.caFile, what);

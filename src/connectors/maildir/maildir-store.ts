@@ -138,12 +138,15 @@ async function readOne(file: MaildirFile, withRaw: boolean, options: ListOptions
   }
 }
 
-/** Creates a folder and its parents; true if the folder itself was created. */
+/**
+ * Creates a folder (and INBOX, the root); true if the folder itself was created. Parents
+ * are not created: Maildir++ is flat (".A.B" needs no ".A"), and a parent that is only a
+ * name stays \Noselect for Dovecot and for listFolders, as it was on the source.
+ */
 export async function ensureFolderTree(store: MaildirStore, folderPath: string): Promise<boolean> {
   try {
     await store.folder('INBOX').create(true);
     if (isInbox(folderPath)) return false;
-    for (const parent of parentPaths(folderPath)) await store.folder(parent).create(false);
     return await store.folder(folderPath).create(false);
   } catch (error) {
     throw fsError(error, `create folder "${folderPath}" in ${store.root}`);

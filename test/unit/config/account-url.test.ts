@@ -39,7 +39,7 @@ describe('parseAccountUrl: accepted forms', () => {
   // URL parser keeps the host's case; "MAIL.Example.COM" and "mail.example.com" then give two
   // different accountLabel()s and so two pairIdOf()s, i.e. separate checkpoints for one account.
   it('lower-cases the host name (DNS names are case-insensitive)', () => {
-    expect(parseAccountUrl('imaps://alice@MAIL.Example.COM', 'source', secret).host).toBe('mail.example.com');
+    expect(parseAccountUrl('imaps://alice@MAIL.Example.COM', 'source', secret)).toMatchObject({ host: 'mail.example.com' });
   });
 
   it.each<[string, string, Omit<Pop3AccountSpec, 'kind' | 'secret'>]>([
@@ -64,6 +64,14 @@ describe('parseAccountUrl: accepted forms', () => {
     expect(parseAccountUrl(text, 'source', secret)).toEqual({ kind: 'ews', ...expected, secret });
   });
 
+  it.each([
+    ['maildir:///var/backups/alice', '/var/backups/alice'],
+    ['maildir:///var/backups/alice/', '/var/backups/alice'],
+    ['maildir:///srv/B%C3%BCro%20mail', '/srv/Büro mail'],
+  ])('a Maildir directory: %s', (text, path) => {
+    expect(parseAccountUrl(text, 'target', secret)).toEqual({ kind: 'maildir', path });
+  });
+
   it('passes caFile through', () => {
     const spec = parseAccountUrl('imaps://alice@mail.example.com', 'target', { file: '/run/secrets/pw' }, '/etc/ssl/private-ca.pem');
     expect(spec).toEqual({
@@ -80,7 +88,7 @@ describe('parseAccountUrl: refused forms', () => {
     ['password without a user', 'imaps://:hunter2@mail.example.com',
       /do not put the password in the URL/],
     ['unknown scheme', 'pop://alice@mail.example.com',
-      /^source: unsupported scheme "pop:"; use imaps:\/\/ or pop3s:\/\/ \(TLS\), imap:\/\/ or pop3:\/\/ \(STARTTLS\), or ews:\/\/ \(Exchange\)$/],
+      /^source: unsupported scheme "pop:"; use imaps:\/\/ or pop3s:\/\/ \(TLS\), imap:\/\/ or pop3:\/\/ \(STARTTLS\), ews:\/\/ \(Exchange\) or maildir:\/\/\/ \(a local directory\)$/],
     ['ews impersonate without an address', 'ews://svc@mail.example.com?impersonate=alice', /\?impersonate= takes the SMTP address/],
     ['ews auth that does not exist', 'ews://svc@mail.example.com?auth=kerberos', /^source: \?auth= accepts ntlm, basic, oauth, bearer$/],
     ['pop3s with tls=off', 'pop3s://alice@mail.example.com?tls=off',
@@ -106,7 +114,9 @@ describe('parseAccountUrl: refused forms', () => {
     ['missing user and host', 'imaps:///INBOX',
       /^source: the URL needs a user name, e\.g\. imaps:\/\/alice@mail\.example\.com$/],
     ['missing host after the user', 'imaps://alice@',
-      /^source: "imaps:\/\/alice@" is not a URL; expected imaps:\/\/USER@HOST\[:PORT\], imap:\/\/USER@HOST\[:PORT\], pop3s:\/\/USER@HOST\[:PORT\], pop3:\/\/USER@HOST\[:PORT\] or ews:\/\/USER@HOST\[:PORT\]\/EWS\/Exchange\.asmx$/],
+      /^source: "imaps:\/\/alice@" is not a URL; expected imaps:\/\/USER@HOST\[:PORT\], imap:\/\/USER@HOST\[:PORT\], pop3s:\/\/USER@HOST\[:PORT\], pop3:\/\/USER@HOST\[:PORT\], ews:\/\/USER@HOST\[:PORT\]\/EWS\/Exchange\.asmx or maildir:\/\/\/PATH$/],
+    ['maildir with a host', 'maildir://backup/var/mail', /should be maildir:\/\/\/ABSOLUTE\/PATH/],
+    ['maildir without a path', 'maildir:///', /needs an absolute directory path/],
     ['not a URL at all', 'alice@mail.example.com',
       /^source: "alice@mail\.example\.com" is not a URL/],
     ['empty string', '', /^source: "" is not a URL/],

@@ -19,17 +19,17 @@ const mode = async (p: string) => (await fs.promises.stat(p)).mode & 0o777;
 const read = (p: string) => fs.promises.readFile(path.join(root, p), 'utf8');
 
 describe('MaildirTarget on disk', () => {
-  it('creates nested folders (parents too) with cur/new/tmp 0700, maildirfolder and a uidlist', async () => {
+  it('creates a nested folder with cur/new/tmp 0700, maildirfolder and a uidlist; its parent stays a name only (\\Noselect)', async () => {
     const target = new MaildirTarget({ root });
     await target.connect();
     expect(await target.ensureFolder('Archive/2024')).toEqual({ path: 'Archive/2024', created: true });
-    for (const folder of ['.Archive', '.Archive.2024']) {
-      for (const sub of ['cur', 'new', 'tmp']) expect(await mode(path.join(root, folder, sub))).toBe(0o700);
-      expect(fs.existsSync(path.join(root, folder, 'maildirfolder'))).toBe(true);
-      expect(await read(`${folder}/dovecot-uidlist`)).toMatch(/^3 V\d+ N1 G[0-9a-f]{32}\n$/);
-    }
+    for (const sub of ['cur', 'new', 'tmp']) expect(await mode(path.join(root, '.Archive.2024', sub))).toBe(0o700);
+    expect(fs.existsSync(path.join(root, '.Archive.2024', 'maildirfolder'))).toBe(true);
+    expect(await read('.Archive.2024/dovecot-uidlist')).toMatch(/^3 V\d+ N1 G[0-9a-f]{32}\n$/);
+    expect(fs.existsSync(path.join(root, '.Archive'))).toBe(false);
     expect(fs.existsSync(path.join(root, 'maildirfolder'))).toBe(false);
-    expect((await target.listFolders()).map((f) => f.path)).toEqual(['Archive', 'Archive/2024', 'INBOX']);
+    const folders = await target.listFolders();
+    expect(folders.map((f) => [f.path, f.selectable])).toEqual([['Archive', false], ['Archive/2024', true], ['INBOX', true]]);
   });
 
   it('appends into cur/ with the flag letters, S=, mtime, keywords file and uidlist entry', async () => {
