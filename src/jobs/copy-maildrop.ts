@@ -14,11 +14,11 @@ import type { Pop3Options } from '../config/index.js';
 import type { MaildropSource } from '../connectors/types.js';
 import { messageDate } from '../mapping/index.js';
 import type { FolderResult, KeyedCheckpoint, KeyedFolderState, KeyedQuarantine } from '../state/index.js';
-import { newTally, openWindow, type CopyCommonInput, type Tally } from './copy-common.js';
+import { newTally, type CopyCommonInput, type Tally } from './copy-common.js';
 import { crashPoint } from './crash-points.js';
 import { InterruptedError } from './interrupted-error.js';
 import { deleteConfirmed } from './maildrop-deletion.js';
-import { keyedMarker, newKeyedPageWork, pageTargetUidNext, storeKeyed, type KeyedPageWork, type KeyedStoreContext } from './keyed-store.js';
+import { newKeyedPageWork, pageTargetUidNext, startKeyedCopy, storeKeyed, type KeyedPageWork, type KeyedStoreContext } from './keyed-store.js';
 import { ContentKeys, identifyMessages, type IdentifiedEntry } from './maildrop-keys.js';
 import { noteReleased } from './memory-pressure.js';
 import { chunk } from './pages.js';
@@ -52,17 +52,7 @@ export async function copyMaildrop(input: CopyMaildropInput): Promise<FolderResu
   const now = input.now ?? (() => new Date());
   const identification = identifyMessages(await source.listMaildrop());
   warnAboutIdentity(log, identification.sharedUidl, identification.withoutUidl);
-  const tgtStatus = await target.status(targetPath);
-  let checkpoint = await state.checkpoint();
-  if (checkpoint && (checkpoint.targetPath !== targetPath || checkpoint.targetUidValidity !== tgtStatus.uidValidity)) {
-    log.warn({ was: checkpoint.targetPath, now: targetPath }, 'target folder changed (another path, or recreated); re-matching by content');
-    await state.reset(lease);
-    checkpoint = null;
-  }
-  const intents = await state.intents();
-  const fromUid = checkpoint ? Math.min(checkpoint.targetUidNext, ...intents.map((i) => i.targetUidNextBefore)) : null;
-  const window = await openWindow(target, targetPath, fromUid, tgtStatus, () => new Set(intents.map((i) => keyedMarker(state, i.key))));
-  if (window.size > 0) log.info({ window: window.size }, 'checking target window for copies made before an interruption');
+  const { targetStatus: tgtStatus, checkpoint, window } = await startKeyedCopy(target, targetPath, state, lease, log);
 
   const entries = identification.entries;
   const uidlKeys = entries.flatMap((e) => (e.identity.kind === 'uidl' ? [e.identity.key] : []));

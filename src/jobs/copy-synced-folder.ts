@@ -13,11 +13,11 @@
 import { isConnectorError } from '../connectors/connector-error.js';
 import type { ItemChanges, ItemSyncSource } from '../connectors/types.js';
 import type { FolderResult, KeyedCheckpoint, KeyedFolderState, KeyedQuarantine } from '../state/index.js';
-import { newTally, openWindow, type CopyCommonInput, type Tally } from './copy-common.js';
+import { newTally, type CopyCommonInput, type Tally } from './copy-common.js';
 import { crashPoint } from './crash-points.js';
 import { InterruptedError } from './interrupted-error.js';
 import { itemBatches, type ItemRef } from './item-batches.js';
-import { keyedMarker, newKeyedPageWork, pageTargetUidNext, storeKeyed, type KeyedStoreContext } from './keyed-store.js';
+import { newKeyedPageWork, pageTargetUidNext, startKeyedCopy, storeKeyed, type KeyedStoreContext } from './keyed-store.js';
 import { noteReleased } from './memory-pressure.js';
 import { readAhead } from './source-batches.js';
 
@@ -32,17 +32,7 @@ const MAX_SYNC_CHANGES = 512;
 
 export async function copySyncedFolder(input: CopySyncedFolderInput): Promise<FolderResult> {
   const { source, target, state, lease, sourcePath, targetPath, log } = input;
-  const tgtStatus = await target.status(targetPath);
-  let checkpoint = await state.checkpoint();
-  if (checkpoint && (checkpoint.targetPath !== targetPath || checkpoint.targetUidValidity !== tgtStatus.uidValidity)) {
-    log.warn({ was: checkpoint.targetPath, now: targetPath }, 'target folder changed (another path, or recreated); enumerating again and re-matching by content');
-    await state.reset(lease);
-    checkpoint = null;
-  }
-  const intents = await state.intents();
-  const fromUid = checkpoint ? Math.min(checkpoint.targetUidNext, ...intents.map((i) => i.targetUidNextBefore)) : null;
-  const window = await openWindow(target, targetPath, fromUid, tgtStatus, () => new Set(intents.map((i) => keyedMarker(state, i.key))));
-  if (window.size > 0) log.info({ window: window.size }, 'checking target window for copies made before an interruption');
+  const { targetStatus: tgtStatus, checkpoint, window } = await startKeyedCopy(target, targetPath, state, lease, log);
 
   const tally = newTally(0);
   const run: PageRun = {

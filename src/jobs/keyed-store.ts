@@ -5,10 +5,10 @@
  * `keyOf` maps it to the durable key.
  */
 import type { Logger } from 'pino';
-import type { FlagPolicy, TargetConnector } from '../connectors/types.js';
+import type { FlagPolicy, FolderStatus, TargetConnector } from '../connectors/types.js';
 import type { KeyedCheckpoint, KeyedCopy, KeyedFolderState, KeyedQuarantine, Lease } from '../state/index.js';
 import { appendMessages } from './append-messages.js';
-import { copyMarker, type CopyWindow, type Tally } from './copy-common.js';
+import { copyMarker, openWindow, type CopyWindow, type Tally } from './copy-common.js';
 import { crashPoint } from './crash-points.js';
 import type { HashedMessage } from './source-batches.js';
 
@@ -78,4 +78,33 @@ export function keyedMarker(state: KeyedFolderState, key: string): string {
 /** The target's UIDNEXT after a page: from APPENDUID, or asked when the server did not say. */
 export async function pageTargetUidNext(target: TargetConnector, path: string, work: KeyedPageWork): Promise<number> {
   return work.uidUnknown ? Math.max(work.targetUidNext, (await target.status(path)).uidNext) : work.targetUidNext;
+}
+
+/** Where a keyed copy starts: the target folder, the checkpoint still valid for it, the recovery window. */
+export interface KeyedStart {
+  readonly targetStatus: FolderStatus;
+  readonly checkpoint: KeyedCheckpoint | null;
+  readonly window: CopyWindow;
+}
+
+/**
+ * Reads the keyed folder's state against its target folder. A checkpoint made for
+ * another target folder (another path, or one recreated: new UIDVALIDITY) no longer
+ * says what is on the target: it is forgotten and everything is re-matched by content.
+ */
+export async function startKeyedCopy(
+  target: TargetConnector, targetPath: string, state: KeyedFolderState, lease: Lease, log: Logger,
+): Promise<KeyedStart> {
+  const targetStatus = await target.status(targetPath);
+  let checkpoint = await state.checkpoint();
+  if (checkpoint && (checkpoint.targetPath !== targetPath || checkpoint.targetUidValidity !== targetStatus.uidValidity)) {
+    log.warn({ was: checkpoint.targetPath, now: targetPath }, 'target folder changed (another path, or recreated); re-matching by content');
+    await state.reset(lease);
+    checkpoint = null;
+  }
+  const intents = await state.intents();
+  const fromUid = checkpoint ? Math.min(checkpoint.targetUidNext, ...intents.map((i) => i.targetUidNextBefore)) : null;
+  const window = await openWindow(target, targetPath, fromUid, targetStatus, () => new Set(intents.map((i) => keyedMarker(state, i.key))));
+  if (window.size > 0) log.info({ window: window.size }, 'checking target window for copies made before an interruption');
+  return { targetStatus, checkpoint, window };
 }

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { writeSelfSignedCertificate } from './certificate.js';
 import { dovecotConfig } from './dovecot-config.js';
 import { spawnOwned, type OwnedProcess } from './owned-process.js';
 import { freePorts } from './ports.js';
@@ -57,7 +58,7 @@ export async function startDovecot(options: StartDovecotOptions = {}): Promise<D
   const mailUser = await ensureMailUsers();
   const dir = await makeTempDir('dovecot');
   try {
-    const { certFile, keyFile } = await writeCertificate(path.join(dir, 'tls'));
+    const { certFile, keyFile } = await writeSelfSignedCertificate(path.join(dir, 'tls'));
     const usersDir = path.join(dir, 'users');
     await fs.mkdir(usersDir);
     await fs.mkdir(path.join(dir, 'mail'));
@@ -160,16 +161,3 @@ async function writeUser(usersDir: string, name: string, mailUser: SystemUser, d
   await fs.rename(tmp, file);
 }
 
-/** Self-signed P-256 certificate for 127.0.0.1 (EC keys generate in milliseconds, RSA does not). */
-async function writeCertificate(tlsDir: string): Promise<{ certFile: string; keyFile: string }> {
-  await fs.mkdir(tlsDir);
-  const certFile = path.join(tlsDir, 'cert.pem');
-  const keyFile = path.join(tlsDir, 'key.pem');
-  await run('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '3650',
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    '-keyout', keyFile, '-out', certFile,
-  ]);
-  await fs.chmod(keyFile, 0o600);
-  return { certFile, keyFile };
-}

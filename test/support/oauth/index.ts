@@ -19,16 +19,13 @@
  * The certificate is self-signed for 127.0.0.1 (made with openssl); trust it with `ca` /
  * `caFile`. msal-node needs no instance discovery when told the authority is known.
  */
-import { execFile } from 'node:child_process';
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs/promises';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { promisify } from 'node:util';
+import { writeSelfSignedCertificate } from '../certificate.js';
 import { makeTempDir, removeTempDir } from '../temp-dir.js';
 
-const run = promisify(execFile);
 
 export const EXCHANGE_AUDIENCE = 'https://outlook.office365.com';
 
@@ -110,23 +107,11 @@ function readBody(request: import('node:http').IncomingMessage): Promise<string>
   });
 }
 
-/** Self-signed P-256 certificate for 127.0.0.1 (as test/support/dovecot.ts makes Dovecot's). */
-async function writeCertificate(dir: string): Promise<{ certFile: string; keyFile: string }> {
-  const certFile = path.join(dir, 'cert.pem');
-  const keyFile = path.join(dir, 'key.pem');
-  await run('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '3650',
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    '-keyout', keyFile, '-out', certFile,
-  ]);
-  await fs.chmod(keyFile, 0o600);
-  return { certFile, keyFile };
-}
 
 export async function startTokenService(options: TokenServiceOptions): Promise<FakeTokenService> {
   const dir = await makeTempDir('oauth');
   try {
-    const { certFile, keyFile } = await writeCertificate(dir);
+    const { certFile, keyFile } = await writeSelfSignedCertificate(dir);
     const [cert, key] = await Promise.all([fs.readFile(certFile), fs.readFile(keyFile)]);
     return await serve(options, dir, certFile, cert, key);
   } catch (error) {
