@@ -26,6 +26,7 @@ import { compareSnapshots, describeMeta, snapshotWithoutTuid } from './verify.mj
 import { summarizeProfile } from './cpu-profile.mjs';
 import { findPids, machineBusySeconds, machineIowaitSeconds, treeCpuSeconds } from './proc-cpu.mjs';
 import { POP3_ARGS, POP3_USAGE, pop3Options, pop3Report, pop3Targets, runPop3LatencyScenario, runPop3Scenario } from './pop3-scenario.mjs';
+import { MIRROR_ARGS, MIRROR_USAGE, mirrorOptions, mirrorReport, mirrorTargets, runMirrorScenario } from './mirror-scenario.mjs';
 
 const USAGE = `usage: node bench/run.mjs [options]
   --messages N          messages in the local corpus (default 3000)
@@ -36,6 +37,7 @@ const USAGE = `usage: node bench/run.mjs [options]
   --rtt MS              round trip added by the latency proxy (default 20)
   --skip-latency        skip the IMAP latency scenario (the POP3 one has --skip-pop3-latency)
 ${POP3_USAGE}
+${MIRROR_USAGE}
   --noop-runs N         no-op re-runs (default 3)
   --concurrency N       pass --concurrency to mailferry (default: mailferry's own, 4)
   --cap N               per-account connection cap checked in the latency scenario (default 4)
@@ -62,6 +64,7 @@ function parseOptions(argv) {
       rtt: { type: 'string', default: '20' },
       'skip-latency': { type: 'boolean', default: false },
       ...POP3_ARGS,
+      ...MIRROR_ARGS,
       'noop-runs': { type: 'string', default: '3' },
       concurrency: { type: 'string' },
       cap: { type: 'string', default: '4' },
@@ -96,6 +99,7 @@ function parseOptions(argv) {
     rttMs: int('rtt', 0),
     skipLatency: values['skip-latency'],
     ...pop3Options(values, int),
+    ...mirrorOptions(values, int),
     noopRuns: int('noop-runs', 1),
     concurrency: values.concurrency === undefined ? undefined : int('concurrency', 1),
     cap: int('cap', 1),
@@ -285,6 +289,11 @@ async function main() {
   }
   if (!opts.skipPop3Latency) {
     results.pop3Latency = await runPop3LatencyScenario({ opts, dovecot, redisClient, redisUrl: redis.url, workDir, freshUser, cpuNow, progress });
+  }
+
+  // ---------------------------------------------------------------- mirror latency (bench/mirror-scenario.mjs)
+  if (!opts.skipMirror) {
+    results.mirror = await runMirrorScenario({ opts, dovecot, redisUrl: redis.url, workDir, freshUser, progress });
   }
 
   // ---------------------------------------------------------------- report
@@ -516,6 +525,7 @@ function printReport(results, opts) {
   }
   if (results.pop3) out.push('', ...pop3Report(results.pop3));
   if (results.pop3Latency) out.push('', ...pop3Report(results.pop3Latency));
+  if (results.mirror) out.push('', ...mirrorReport(results.mirror));
   out.push('');
 
   // Targets
@@ -546,6 +556,7 @@ function printReport(results, opts) {
     add(`${lat.name}: mailferry byte-exact`, lat.tools.mailferry.byteExact === true, lat.tools.mailferry.exactNote);
   }
   for (const p of [results.pop3, results.pop3Latency]) if (p) for (const x of pop3Targets(p)) add(x.name, x.pass, x.detail);
+  if (results.mirror) for (const x of mirrorTargets(results.mirror)) add(x.name, x.pass, x.detail);
   for (const x of targets) out.push(`${x.pass ? 'PASS' : 'FAIL'}  ${x.name}: ${x.detail}`);
   results.targets = targets;
   const failed = targets.filter((x) => !x.pass).length;

@@ -3,7 +3,10 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError } from '../config/index.js';
 import { isMappingError } from '../mapping/index.js';
 import { EmbeddedRedisError, RedisPolicyError } from '../state/index.js';
+import { daemon } from './commands/daemon.js';
+import { enqueue } from './commands/enqueue.js';
 import { migrate } from './commands/migrate.js';
+import { mirror } from './commands/mirror.js';
 import { status } from './commands/status.js';
 import { worker } from './commands/worker.js';
 import { EXIT } from './exit-codes.js';
@@ -17,7 +20,7 @@ const positiveInt = (name: string) => (value: string): number => {
 
 const program = new Command()
   .name('mailferry')
-  .description('Migrate and mirror mailboxes through a crash-safe queue (IMAP, POP3 and Exchange EWS).')
+  .description('Migrate, mirror and back up mailboxes through a crash-safe queue (IMAP, POP3, Exchange EWS, Maildir).')
   .showHelpAfterError('(run with --help for usage)')
   .addHelpText('after', `
 Exit codes:
@@ -72,15 +75,61 @@ Examples:
   mailferry migrate --config mailferry.yaml --pair alice`))
   .action(async (options) => finish(await migrate(options)));
 
-redisOptions(program.command('worker')
-  .description('Work queued jobs of the config\'s pairs until stopped (scale-out helper for migrate).')
+redisOptions(program.command('mirror')
+  .description('Keep the target following the source, in the foreground: new mail, flag changes, deletions (within a cap), new and renamed folders.')
+  .option('--source <url>', 'source account: imaps://USER@HOST[:PORT] or imap://USER@HOST[:PORT] (STARTTLS; ?tls=off for plaintext)')
+  .option('--target <url>', 'target account: imaps://, imap:// or maildir:///PATH')
+  .option('--source-password-file <file>', 'read the source password from a file (default: $MAILFERRY_SOURCE_PASSWORD)')
+  .option('--target-password-file <file>', 'read the target password from a file (default: $MAILFERRY_TARGET_PASSWORD)')
+  .option('--source-ca <file>', 'trust this PEM CA for the source')
+  .option('--target-ca <file>', 'trust this PEM CA for the target')
+  .option('--include <glob>', 'only folders matching this glob (repeatable)', collect, [])
+  .option('--exclude <glob>', 'skip folders matching this glob (repeatable)', collect, [])
+  .option('--no-special-use', 'do not map Sent/Drafts/Trash/Junk/Archive onto the target\'s own folders')
+  .option('--watch <glob>', 'source folders followed as changes happen, by IMAP IDLE (repeatable; default INBOX)', collect, [])
+  .option('--poll-seconds <n>', 'a full pass over every folder this often (default 60)', positiveInt('--poll-seconds'))
+  .option('--delete-cap-percent <n>', 'a pass deletes at most this share of a folder unless confirmed (default 10)', positiveInt('--delete-cap-percent'))
+  .option('--delete-cap-minimum <n>', '... but always up to this many messages (default 10)', positiveInt('--delete-cap-minimum'))
+  .option('--confirm-deletes', 'allow this run to exceed the cap and to empty folders the source emptied', false)
+  .option('--watchers-per-account <n>', 'IDLE connections per source account at most (default 3)', positiveInt('--watchers-per-account'), 3)
+  .option('--concurrency <n>', 'folders at once (default 4)', positiveInt('--concurrency'))
+  .option('--once', 'one full pass, then print the summary and exit (exit codes as for migrate)', false)
+  .addOption(new Option('--json', 'with --once: print the summary as JSON').default(false))
+  .addHelpText('after', `
+Deletions are followed only from a complete listing of the folder under the same
+UIDVALIDITY, never from an error or an empty listing of a folder that had mail, and at
+most --delete-cap-percent of a folder per pass: more is held and reported until you run
+once with --confirm-deletes. Only messages mailferry copied are ever deleted.
+
+Examples:
+  MAILFERRY_SOURCE_PASSWORD=... MAILFERRY_TARGET_PASSWORD=... \\
+    mailferry mirror --source imaps://alice@old.example.com --target imaps://alice@new.example.com
+  mailferry mirror --source imaps://alice@old.example.com --target imaps://alice@new.example.com \\
+    --watch INBOX --watch 'Projects/**' --poll-seconds 300`))
+  .action(async (options) => finish(await mirror(options)));
+
+redisOptions(program.command('daemon')
+  .description('Serve every pair of a config until stopped: mirrors follow their source, backups and scheduled runs run on time, queued runs are worked.')
+  .requiredOption('--config <file>', 'YAML config with accounts and pairs (see config/example.yaml)')
+  .option('--concurrency <n>', 'jobs at once in this process (default 4)', positiveInt('--concurrency'))
+  .option('--watchers-per-account <n>', 'IDLE connections per source account at most (default 3)', positiveInt('--watchers-per-account'), 3))
+  .action(async (options) => finish(await daemon(options)));
+
+redisOptions(program.command('enqueue')
+  .description('Queue a run of the config\'s pairs (or of --pair NAME ...) for the workers sharing this Redis, and return.')
   .requiredOption('--config <file>', 'YAML config with accounts and pairs')
-  .option('--pair <name>', 'serve only this pair')
-  .option('--concurrency <n>', 'folders at once per pair (default 4)', positiveInt('--concurrency')))
+  .option('--pair <name>', 'queue only this pair (repeatable)', collect, [])
+  .option('--wait', 'wait for the runs to end, print one line each and exit like migrate', false))
+  .action(async (options) => finish(await enqueue(options)));
+
+redisOptions(program.command('worker')
+  .description('Work queued runs of config pairs until stopped (scale-out: start any number, on any machine, on one Redis).')
+  .requiredOption('--config <file>', 'YAML config with accounts and pairs (the secrets this worker can use)')
+  .option('--concurrency <n>', 'jobs at once in this process (default 4)', positiveInt('--concurrency')))
   .action(async (options) => finish(await worker(options)));
 
 redisOptions(program.command('status')
-  .description('Show recent runs and their progress.')
+  .description('Show every registered pair (mode, schedule, its last or current run) and recent runs.')
   .option('--limit <n>', 'how many runs', positiveInt('--limit'), 10)
   .addOption(new Option('--json', 'machine-readable output').default(false)))
   .action(async (options) => finish(await status(options)));

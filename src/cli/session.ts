@@ -5,10 +5,13 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { ConfigError, readEnvironment, type Environment } from '../config/index.js';
-import { armCrashPoint, ByteBudget, ConnectionPool, defaultConnectorFactory, startWorkers, type RunningWorkers, type WorkerContext } from '../jobs/index.js';
+import { ConfigError, readEnvironment, type ConnectionLimitsGiven, type Environment } from '../config/index.js';
+import {
+  armCrashPoint, ByteBudget, ConnectionPool, defaultConnectorFactory, PairRegistry, RunTrigger, startWorkers,
+  type ConnectorFactory, type RunningWorkers, type WorkerContext,
+} from '../jobs/index.js';
 import { createLogger } from '../observability/logger.js';
-import { DEFAULT_PREFIX, RunStore, StateKeys } from '../state/index.js';
+import { DEFAULT_GOVERNOR_LIMITS, DEFAULT_PREFIX, Governor, RunStore, StateKeys, type GovernorLimits } from '../state/index.js';
 import { EXIT } from './exit-codes.js';
 import { openStateRedis, RedisConnections, resolveRedis } from './redis-connection.js';
 
@@ -24,6 +27,8 @@ export interface SessionOptions {
   readonly stateDir?: string;
   /** Quieter logs when progress bars own the terminal. */
   readonly interactive: boolean;
+  /** Governor limits from the config file (defaults for the rest). */
+  readonly limits?: ConnectionLimitsGiven;
 }
 
 export interface Session {
@@ -34,9 +39,17 @@ export interface Session {
   readonly keys: StateKeys;
   readonly runs: RunStore;
   readonly signal: AbortSignal;
+  readonly registry: PairRegistry;
+  readonly trigger: RunTrigger;
+  readonly factory: ConnectorFactory;
+  readonly pool: ConnectionPool;
+  /** Connection and login budgets shared with every other process on this Redis. */
+  readonly governor: Governor;
+  readonly limits: GovernorLimits;
   /** Exit code a signal asked for, once one arrived. */
   readonly interruptedWith: () => number | undefined;
-  startWorkers(pairIds: readonly string[], concurrency: number): RunningWorkers;
+  /** Works the jobs of these queues in this process until closed. */
+  startWorkers(queueNames: readonly string[], concurrency: number): RunningWorkers;
   close(): Promise<void>;
 }
 
@@ -68,14 +81,25 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   process.on('SIGTERM', onSignal);
 
   const budget = new ByteBudget(MEMORY_BUDGET_BYTES);
-  const ctx: WorkerContext = { redis, keys, runs, connections: new ConnectionPool(defaultConnectorFactory(log)), log, signal: abort.signal, budget };
+  const factory = defaultConnectorFactory(log);
+  const governor = new Governor(redis, keys);
+  const given = Object.fromEntries(Object.entries(options.limits ?? {}).filter(([, value]) => value !== undefined));
+  const limits: GovernorLimits = { ...DEFAULT_GOVERNOR_LIMITS, ...given };
+  const pool = new ConnectionPool(factory, { governor, limitsFor: () => limits, signal: abort.signal });
+  const registry = new PairRegistry(redis, keys);
+  const bullmq = { connection: connections.bullmq(), prefix: keys.prefix };
+  const trigger = new RunTrigger(redis, keys, runs, registry, bullmq);
+  const ctx: WorkerContext = { redis, keys, runs, connections: pool, log, signal: abort.signal, budget, trigger };
   return {
-    env, log, connections, redis, keys, runs, signal: abort.signal,
+    env, log, connections, redis, keys, runs, signal: abort.signal, registry, trigger, factory, pool, governor, limits,
     interruptedWith: () => interruptedWith,
-    startWorkers: (pairIds, concurrency) => startWorkers(ctx, pairIds, { connection: connections.bullmq(), prefix: keys.prefix, concurrency }),
+    startWorkers: (queueNames, concurrency) => startWorkers(ctx, queueNames, { ...bullmq, concurrency }),
     async close() {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      await trigger.close();
+      await pool.close();
+      governor.close();
       await connections.closeAll();
     },
   };

@@ -39,8 +39,35 @@ export function formatSummary(outcome: RunOutcome): string {
   if (deleted.length > 0) {
     lines.push('', `Deleted from the source server (copies confirmed on the target): ${deleted.reduce((sum, f) => sum + (f.deletedFromSource ?? 0), 0)}`);
   }
+  const mirrored = folders.filter((f) => f.mirrored !== undefined);
+  if (mirrored.length > 0) lines.push('', ...mirrorLines(mirrored));
   lines.push('', verdict(outcome));
   return lines.join('\n');
+}
+
+/** A mirror or backup pass: flags set anew, deletions followed, and deletions held with why. */
+function mirrorLines(folders: readonly FolderResult[]): string[] {
+  const sum = (pick: (f: FolderResult) => number) => folders.reduce((total, f) => total + pick(f), 0);
+  const lines = [`Flags updated: ${sum((f) => f.mirrored?.flagsUpdated ?? 0)}, deleted on the target: ${sum((f) => f.mirrored?.deleted ?? 0)}`];
+  for (const f of folders) {
+    if (f.mirrored?.heldReason) lines.push(`  ${f.sourcePath}: ${f.mirrored.deletionsHeld} deletion(s) held: ${f.mirrored.heldReason}`);
+  }
+  return lines;
+}
+
+/** One line per run, for a daemon's or mirror's log of passes. */
+export function oneLineSummary(outcome: RunOutcome): string {
+  const { run, folders } = outcome;
+  const sum = (pick: (f: FolderResult) => number) => folders.reduce((total, f) => total + pick(f), 0);
+  const seconds = run.finishedAt ? ((Date.parse(run.finishedAt) - Date.parse(run.startedAt)) / 1000).toFixed(1) : '?';
+  const held = sum((f) => f.mirrored?.deletionsHeld ?? 0);
+  const parts = [
+    `copied ${sum((f) => f.copied)}`, `flags ${sum((f) => f.mirrored?.flagsUpdated ?? 0)}`, `deleted ${sum((f) => f.mirrored?.deleted ?? 0)}`,
+    ...(held > 0 ? [`deletions held ${held}`] : []),
+    ...(sum((f) => f.quarantine.length) > 0 ? [`quarantined ${sum((f) => f.quarantine.length)}`] : []),
+  ];
+  const state = run.state === 'completed' ? '' : ` ${run.state.toUpperCase()}${run.error ? `: ${run.error}` : ''}`;
+  return `${new Date().toISOString()} ${run.pairName}: ${parts.join(', ')} (${seconds} s)${state}`;
 }
 
 /** How the source names a message: IMAP UID, POP3 UIDL or Exchange item id. */

@@ -17,6 +17,8 @@ interface AccountBase {
   /** PEM file of a CA to trust (self-hosted servers); system CAs otherwise. */
   readonly caFile?: string;
   readonly secret: SecretRef;
+  /** At most this many connections to this account at once, across every worker (the governor); else the config's default. */
+  readonly maxConnections?: number;
 }
 
 export interface ImapAccountSpec extends AccountBase {

@@ -9,9 +9,11 @@ import { z } from 'zod';
 import { DATE_SOURCES, DEFAULT_FOLDER_RULES, compileFolderRules, isMappingError, type FolderRules } from '../mapping/index.js';
 import { parseAccountUrl } from './account-url.js';
 import { ConfigError } from './config-error.js';
-import { checkPairKinds } from './pair-kinds.js';
+import { checkModeKinds, checkPairKinds } from './pair-kinds.js';
 import { DEFAULT_POP3_OPTIONS, parseDeletion, type Pop3Options } from './pop3-options.js';
+import { pairService, type PairService } from './pair-service.js';
 import { DEFAULT_COPY_OPTIONS, type RunSpec } from './run-spec.js';
+import { DEFAULT_DELETE_CAP, PAIR_MODES } from './sync-modes.js';
 
 const secretSchema = z.union([
   z.object({ env: z.string().min(1) }).strict(),
@@ -25,6 +27,8 @@ const accountSchema = z.object({
   caFile: z.string().min(1).optional(),
   // `tls: off` = plaintext, the same as `?tls=off` in the URL (YAML 1.1 readers see `off` as false).
   tls: z.union([z.literal('off'), z.literal(false)], { error: 'tls accepts only "off" (plaintext); leave it out for TLS' }).optional(),
+  // Connections to this account at once, across every worker (default: limits.connectionsPerAccount).
+  maxConnections: z.number().int().min(1).max(100).optional(),
 }).strict();
 
 const folderRulesSchema = z.object({
@@ -42,11 +46,35 @@ const pop3Schema = z.object({
   delete: z.string().min(1).optional(),
 }).strict();
 
+const mirrorSchema = z.object({
+  watch: z.array(z.string().min(1)).optional(),
+  pollSeconds: z.number().int().min(5).max(86_400).optional(),
+  deleteCap: z.object({
+    percent: z.number().min(0).max(100).optional(),
+    minimum: z.number().int().min(0).optional(),
+  }).strict().optional(),
+}).strict();
+
+const backupSchema = z.object({
+  prefix: z.string().optional(),
+  keepDeletedDays: z.number().int().min(0).optional(),
+}).strict();
+
 const pairSchema = z.object({
   source: z.string().min(1),
   target: z.string().min(1),
+  mode: z.enum(PAIR_MODES).default('migrate'),
+  schedule: z.string().min(1).optional(),
   folders: folderRulesSchema.optional(),
   pop3: pop3Schema.optional(),
+  mirror: mirrorSchema.optional(),
+  backup: backupSchema.optional(),
+}).strict();
+
+const limitsSchema = z.object({
+  connectionsPerServer: z.number().int().min(1).max(10_000).optional(),
+  connectionsPerAccount: z.number().int().min(1).max(100).optional(),
+  loginsPerMinutePerServer: z.number().int().min(1).max(100_000).optional(),
 }).strict();
 
 const configSchema = z.object({
@@ -59,6 +87,7 @@ const configSchema = z.object({
     batchMegabytes: z.number().int().min(1).max(1024).optional(),
     concurrency: z.number().int().min(1).max(64).optional(),
   }).strict().optional(),
+  limits: limitsSchema.optional(),
 }).strict();
 
 export type ConfigFile = z.infer<typeof configSchema>;
@@ -69,7 +98,13 @@ export interface LoadedConfig {
   readonly stateDir?: string;
   readonly concurrency?: number;
   readonly pairs: ReadonlyMap<string, RunSpec>;
+  /** Per pair: its schedule and watched folders (the daemon's concern). */
+  readonly services: ReadonlyMap<string, PairService>;
+  /** Governor limits given in the file (the rest are defaults). */
+  readonly limits: ConnectionLimitsGiven;
 }
+
+export type ConnectionLimitsGiven = z.infer<typeof limitsSchema>;
 
 export function loadConfigFile(file: string): LoadedConfig {
   let text: string;
@@ -112,13 +147,15 @@ function toLoadedConfig(file: string, config: ConfigFile): LoadedConfig {
     batchBytes: (config.options?.batchMegabytes ?? DEFAULT_COPY_OPTIONS.batchBytes / 1048576) * 1048576,
   };
   const accounts = new Map(Object.entries(config.accounts).map(([name, account]) => {
-    const spec = parseAccountUrl(withPlaintext(account.url, account.tls !== undefined), `${file}: accounts.${name}.url`, account.password ?? { env: '' }, account.caFile);
-    if (spec.kind !== 'maildir' && account.password === undefined) {
+    const parsed = parseAccountUrl(withPlaintext(account.url, account.tls !== undefined), `${file}: accounts.${name}.url`, account.password ?? { env: '' }, account.caFile);
+    if (parsed.kind !== 'maildir' && account.password === undefined) {
       throw new ConfigError(`${file}: accounts.${name}.password: required for a server account: { env: VARIABLE_NAME } or { file: /path/to/file }`);
     }
+    const spec = parsed.kind === 'maildir' || account.maxConnections === undefined ? parsed : { ...parsed, maxConnections: account.maxConnections };
     return [name, spec] as const;
   }));
   const pairs = new Map<string, RunSpec>();
+  const services = new Map<string, PairService>();
   for (const [name, pair] of Object.entries(config.pairs)) {
     const source = accounts.get(pair.source);
     const target = accounts.get(pair.target);
@@ -137,14 +174,43 @@ function toLoadedConfig(file: string, config: ConfigFile): LoadedConfig {
       if (isMappingError(error)) throw new ConfigError(`${file}: pairs.${name}.folders: ${error.message}`);
       throw error;
     }
-    const spec: RunSpec = { pairName: name, source, target, rules, copy };
-    pairs.set(name, source.kind === 'pop3' ? { ...spec, pop3: pop3Options(pair.pop3, `${file}: pairs.${name}.pop3`) } : spec);
+    const what = `${file}: pairs.${name}`;
+    checkModeKinds(pair.mode, source, target, what);
+    if (pair.mirror && pair.mode !== 'mirror') throw new ConfigError(`${what}.mirror: only for mode: mirror (this pair is mode: ${pair.mode})`);
+    if (pair.backup && pair.mode !== 'backup') throw new ConfigError(`${what}.backup: only for mode: backup (this pair is mode: ${pair.mode})`);
+    if (pair.mode === 'backup') rules = backupRules(rules, pair.backup?.prefix, name, target.kind);
+    const spec: RunSpec = { pairName: name, source, target, rules, copy, ...modeOptions(pair) };
+    pairs.set(name, source.kind === 'pop3' ? { ...spec, pop3: pop3Options(pair.pop3, `${what}.pop3`) } : spec);
+    services.set(name, pairService(pair.mode, { ...(pair.schedule === undefined ? {} : { schedule: pair.schedule }), ...pair.mirror }, what));
   }
-  const loaded: LoadedConfig = { file, pairs };
+  const loaded: LoadedConfig = { file, pairs, services, limits: config.limits ?? {} };
   return {
     ...loaded,
     ...(config.redis === undefined ? {} : { redis: config.redis }),
     ...(config.stateDir === undefined ? {} : { stateDir: config.stateDir }),
     ...(config.options?.concurrency === undefined ? {} : { concurrency: config.options.concurrency }),
   };
+}
+
+type PairConfig = z.infer<typeof pairSchema>;
+
+function modeOptions(pair: PairConfig): Partial<RunSpec> {
+  if (pair.mode === 'mirror') {
+    const cap = pair.mirror?.deleteCap;
+    return { mode: 'mirror', mirror: { deleteCap: { percent: cap?.percent ?? DEFAULT_DELETE_CAP.percent, minimum: cap?.minimum ?? DEFAULT_DELETE_CAP.minimum }, confirmDeletes: false } };
+  }
+  if (pair.mode === 'backup') {
+    const days = pair.backup?.keepDeletedDays;
+    return { mode: 'backup', backup: days === undefined ? {} : { keepDeletedDays: days } };
+  }
+  return {};
+}
+
+/**
+ * A backup into a mail server goes under `Backup/<pair>/` (or the given prefix) with the
+ * source's own folder names; a Maildir is the archive itself, so it gets no prefix.
+ */
+function backupRules(rules: FolderRules, prefix: string | undefined, pairName: string, targetKind: string): FolderRules {
+  const chosen = prefix ?? (targetKind === 'maildir' ? '' : `Backup/${pairName}`);
+  return { ...rules, specialUse: false, ...(chosen === '' ? {} : { prefix: chosen }) };
 }

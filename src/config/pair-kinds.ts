@@ -1,6 +1,7 @@
 /** Which account kinds may meet in a pair, and which pair options need which kind. */
 import type { AccountSpec } from './account-spec.js';
 import { ConfigError } from './config-error.js';
+import type { PairMode } from './sync-modes.js';
 
 /**
  * @param what - where the pair was given ("--target", "config.yaml: pairs.alice"), for the message.
@@ -12,5 +13,18 @@ export function checkPairKinds(source: AccountSpec, target: AccountSpec, what: s
   }
   if (source.kind !== 'pop3' && pop3Options.length > 0) {
     throw new ConfigError(`${what}: ${pop3Options.join(', ')} only apply to a POP3 source (pop3s:// or pop3://)`);
+  }
+}
+
+/**
+ * A mirror reads flags and deletions by UID and writes them back by UID: it needs an IMAP
+ * source and an IMAP or Maildir target. A backup needs a target that keeps what it gets.
+ */
+export function checkModeKinds(mode: PairMode, source: AccountSpec, target: AccountSpec, what: string): void {
+  if (mode === 'mirror' && source.kind !== 'imap') {
+    throw new ConfigError(`${what}: mode mirror needs an IMAP source (imaps:// or imap://); for a ${source.kind} source use mode: migrate or backup`);
+  }
+  if (mode === 'mirror' && target.kind !== 'imap' && target.kind !== 'maildir') {
+    throw new ConfigError(`${what}: mode mirror needs an IMAP or Maildir target; an ${target.kind} target can take mode: migrate or backup`);
   }
 }

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { FolderRules } from '../mapping/index.js';
 import { accountIdentity, type AccountSpec } from './account-spec.js';
 import type { Pop3Options } from './pop3-options.js';
+import type { BackupOptions, MirrorOptions, PairMode } from './sync-modes.js';
 
 export interface CopyOptions {
   /** Messages per checkpoint. @defaultValue 200 */
@@ -21,6 +22,12 @@ export interface RunSpec {
   readonly copy: CopyOptions;
   /** Only for a POP3 source: flag, date and deletion policy. */
   readonly pop3?: Pop3Options;
+  /** What a run does beyond copying new messages. @defaultValue 'migrate' */
+  readonly mode?: PairMode;
+  /** Mode 'mirror': the deletion cap. */
+  readonly mirror?: MirrorOptions;
+  /** Mode 'backup': retention of messages deleted on the source. */
+  readonly backup?: BackupOptions;
 }
 
 /**

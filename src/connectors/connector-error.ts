@@ -23,6 +23,10 @@ export type ConnectorErrorCode =
   | 'FOLDER_FAILED'
   /** A stored sync state (EWS SyncState) is no longer accepted: enumerate again from the start. */
   | 'SYNC_STATE_INVALID'
+  /** The folder's UIDVALIDITY changed while it was read: its UIDs name other messages now; read it again. */
+  | 'UIDVALIDITY_CHANGED'
+  /** The server lacks an extension the operation needs to be safe (e.g. UIDPLUS for exact deletions). */
+  | 'UNSUPPORTED'
   | 'PROTOCOL';
 
 export interface ConnectorErrorOptions {

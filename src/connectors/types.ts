@@ -149,6 +149,75 @@ export interface SourceConnector {
   streamRaw?(path: string, uid: number): Promise<AsyncIterable<Buffer> | undefined>;
 }
 
+/** The flags of one message, read for mirroring. */
+export interface MessageFlags {
+  readonly uid: number;
+  readonly flags: readonly string[];
+}
+
+/**
+ * What a mirror or backup needs from a source beyond copying (optional: sources without
+ * it are copied, never mirrored).
+ */
+export interface MirrorSource {
+  /**
+   * Every UID of the folder, ascending, read in one listing under one UIDVALIDITY. It
+   * rejects (never returns a partial list) when the listing fails or the folder's
+   * UIDVALIDITY changed while it was read.
+   */
+  listAllUids(path: string): Promise<{ readonly uidValidity: string; readonly uids: number[] }>;
+  /**
+   * Flags of the messages with UID <= `uptoUid`; with `changedSince` (a CONDSTORE
+   * MODSEQ, RFC 7162) only those changed after it. Vanished UIDs are simply absent.
+   */
+  fetchFlags(path: string, uptoUid: number, changedSince?: string): Promise<MessageFlags[]>;
+}
+
+/** Why a watched folder may have changed (for logs). */
+export type WatchEvent = 'exists' | 'expunge' | 'flags' | 'reconnected' | 'polled';
+
+export interface WatchOptions {
+  readonly signal: AbortSignal;
+  /** Called (synchronously, cheaply) whenever the folder may have changed. */
+  readonly onChange: (event: WatchEvent) => void;
+  /** Poll interval when the server has no IDLE, and the STATUS check after each IDLE restart. */
+  readonly pollSeconds: number;
+}
+
+/**
+ * Watches one source folder on a connection of its own: IMAP IDLE (RFC 2177) where the
+ * server has it, else a STATUS poll. Resolves when `signal` aborts; reconnects by itself
+ * after a dropped connection (and then reports 'reconnected': changes may have been missed).
+ */
+export interface FolderWatcher {
+  watch(path: string, options: WatchOptions): Promise<void>;
+  /** The server offers IDLE (known after the first connection). */
+  readonly push: boolean;
+}
+
+/**
+ * What a mirror or backup needs from a target beyond appending (optional: a target
+ * without it can be a migration or backup target, not a mirror).
+ */
+export interface MirrorTarget {
+  /** Replaces the flags of each message (STORE FLAGS); UIDs that are gone are ignored. */
+  setFlags(path: string, changes: readonly MessageFlags[]): Promise<void>;
+  /** Removes exactly these messages (UID EXPUNGE, RFC 4315); never any other. */
+  deleteMessages(path: string, uids: readonly number[]): Promise<void>;
+  /** Renames a folder (with its subfolders, as IMAP RENAME does); UIDVALIDITY is kept where the server keeps it. */
+  renameFolder(from: string, to: string): Promise<void>;
+  /** Flags of the given messages (for a comparison when the source has no CONDSTORE). */
+  fetchFlags(path: string, uids: readonly number[]): Promise<MessageFlags[]>;
+}
+
+export function isMirrorSource(source: unknown): source is MirrorSource {
+  return typeof (source as Partial<MirrorSource>).listAllUids === 'function' && typeof (source as Partial<MirrorSource>).fetchFlags === 'function';
+}
+
+export function isMirrorTarget(target: unknown): target is MirrorTarget {
+  return typeof (target as Partial<MirrorTarget>).setFlags === 'function' && typeof (target as Partial<MirrorTarget>).deleteMessages === 'function';
+}
+
 /** A mail target: creates folders, appends exact bytes, and lets recovery look at what is there. */
 export interface TargetConnector {
   readonly capabilities: TargetCapabilities;

@@ -6,10 +6,9 @@
 import type { Logger } from 'pino';
 import { ConfigError, accountLabel, readCaFile, resolveSecret, type AccountSpec, type EwsAccountSpec, type NetworkAccountSpec } from '../config/index.js';
 import type { EwsAccountOptions } from '../connectors/ews/index.js';
-import { ImapSource, ImapTarget, type ImapAccountOptions } from '../connectors/imap/index.js';
+import { ImapSource, ImapTarget, ImapWatcher, type ImapAccountOptions } from '../connectors/imap/index.js';
 import type { Pop3AccountOptions } from '../connectors/pop3/index.js';
-import type { AnySource } from '../connectors/types.js';
-import type { TargetConnector } from '../connectors/types.js';
+import type { AnySource, FolderWatcher, TargetConnector } from '../connectors/types.js';
 
 /** What every protocol's options share: where, who, the secret, the CA and a quiet logger. */
 function baseOptions(account: NetworkAccountSpec, role: string, log: Logger) {
@@ -56,6 +55,8 @@ function ewsOptions(account: EwsAccountSpec, role: string, log: Logger): EwsAcco
 export interface ConnectorFactory {
   source(account: AccountSpec): Promise<AnySource>;
   target(account: AccountSpec): Promise<TargetConnector>;
+  /** A watcher of source folders (push), or undefined for protocols without one (only IMAP has). */
+  watcher(account: AccountSpec): Promise<FolderWatcher | undefined>;
 }
 
 export function defaultConnectorFactory(log: Logger): ConnectorFactory {
@@ -88,6 +89,9 @@ export function defaultConnectorFactory(log: Logger): ConnectorFactory {
         return new EwsTarget(ewsOptions(account, 'target', log));
       }
       return new ImapTarget(imapOptions(account, 'target', log));
+    },
+    async watcher(account) {
+      return account.kind === 'imap' ? new ImapWatcher(imapOptions(account, 'watcher', log)) : undefined;
     },
   };
 }

@@ -12,4 +12,6 @@ export async function processFinish(ctx: WorkerContext, job: Job<FinishJobData>)
   const ignored = Object.keys(await job.getIgnoredChildrenFailures()).length;
   const state = failed > 0 || ignored > 0 ? 'failed' : 'completed';
   await ctx.runs.finish(found.run.runId, state, state === 'failed' ? `${Math.max(failed, ignored)} folder(s) failed` : undefined);
+  // Frees the pair's run slot and starts the run asked for meanwhile (a no-op for a one-liner's run).
+  await ctx.trigger.finished(found.run.pairId, found.run.runId);
 }

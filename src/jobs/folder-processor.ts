@@ -1,13 +1,13 @@
 /** The folder job: hold the folder's lease and copy it page by page. */
 import type { Job } from 'bullmq';
-import { DEFAULT_POP3_OPTIONS } from '../config/index.js';
-import { isItemSyncSource } from '../connectors/types.js';
-import { isMaildropSource } from '../connectors/types.js';
-import { FolderState, KeyedFolderState, type FolderResult } from '../state/index.js';
-import { copyFolder } from './copy-folder.js';
+import { isItemSyncSource, isMaildropSource, isMirrorSource, isMirrorTarget, type SourceConnector, type TargetConnector } from '../connectors/types.js';
+import { DEFAULT_DELETE_CAP, DEFAULT_POP3_OPTIONS, type RunSpec } from '../config/index.js';
+import { FolderState, KeyedFolderState, MirrorState, type FolderResult, type Lease, type RunRecord } from '../state/index.js';
+import { copyFolder, type CopyFolderInput } from './copy-folder.js';
 import { copyMaildrop } from './copy-maildrop.js';
 import { copySyncedFolder } from './copy-synced-folder.js';
 import { leaseBoth } from './lease-connectors.js';
+import { mirrorFolder } from './mirror-folder.js';
 import type { FolderJobData } from './queue.js';
 import { isFinalFailure, rethrowForQueue } from './retry-policy.js';
 import { currentRun, type WorkerContext } from './worker-context.js';
@@ -39,7 +39,7 @@ export async function processFolder(ctx: WorkerContext, job: Job<FolderJobData>,
       ? await copySyncedFolder({ ...common, source, state: keyed(), sourcePath })
       : isMaildropSource(source)
         ? await copyMaildrop({ ...common, source, state: keyed(), options: spec.pop3 ?? DEFAULT_POP3_OPTIONS })
-        : await copyFolder({ ...common, source, state, sourcePath });
+        : await copyAndMirror(ctx, run, spec, { ...common, source, state, sourcePath });
     healthy = true;
     await ctx.runs.setFolderResult(run.runId, state.fid, result);
     log.info({ copied: result.copied, alreadyThere: result.alreadyThere, quarantined: result.quarantine.length }, 'folder done');
@@ -68,4 +68,31 @@ function failedResult(sourcePath: string, targetPath: string, error: unknown): F
     sourcePath, targetPath, outcome: 'failed', error: (error as Error).message,
     selected: 0, copied: 0, alreadyThere: 0, quarantined: 0, vanished: 0, bytes: 0, quarantine: [],
   };
+}
+
+/**
+ * A UID folder: copy new messages, then, for a mirror or a backup whose connectors can,
+ * follow flag changes and deletions of the messages copied before.
+ */
+async function copyAndMirror(ctx: WorkerContext, run: RunRecord, spec: RunSpec, input: CopyFolderInput & { lease: Lease }): Promise<FolderResult> {
+  const { source, target } = input;
+  const mode = spec.mode ?? 'migrate';
+  if (mode === 'migrate' || !isMirrorSource(source) || !isMirrorTarget(target)) return copyFolder(input);
+  const before = await (source as SourceConnector).status(input.sourcePath);
+  const previous = await input.state.checkpoint();
+  const copiedBefore = previous?.uidValidity === before.uidValidity ? previous.lastUid : 0;
+  const copied = await copyFolder(input);
+  const focus = run.focus === undefined ? undefined : (JSON.parse(run.focus) as string[]);
+  const mirrored = await mirrorFolder({
+    source, target: target as TargetConnector & typeof target, folderState: input.state,
+    mirrorState: new MirrorState(ctx.redis, ctx.keys, run.pairId, input.sourcePath),
+    lease: input.lease, sourcePath: input.sourcePath, targetPath: input.targetPath, before, copiedBefore,
+    policy: mode === 'mirror'
+      ? { mode, options: spec.mirror ?? { deleteCap: DEFAULT_DELETE_CAP, confirmDeletes: false } }
+      : { mode, options: spec.backup ?? {} },
+    fullCompare: focus === undefined || focus.includes(input.sourcePath),
+    now: Date.now(),
+  });
+  if (mirrored.heldReason) input.log.warn({ held: mirrored.deletionsHeld, reason: mirrored.heldReason }, 'deletions held');
+  return { ...copied, mirrored };
 }

@@ -1,12 +1,16 @@
 /** The plan job: map folders, create them on the target, then fan out one job per folder. */
 import { FlowProducer, type Job } from 'bullmq';
-import { FolderState, folderId, type RunRecord } from '../state/index.js';
+import type { Logger } from 'pino';
+import { isMirrorSource, isMirrorTarget, type FolderStatus, type MirrorTarget, type TargetConnector } from '../connectors/types.js';
+import { FolderState, MirrorState, folderId, type RunRecord } from '../state/index.js';
+import { followRenames } from './follow-renames.js';
+import { mirrorInSync } from './mirror-folder.js';
 import { folderUnchanged } from './folder-unchanged.js';
 import type { RunSpec } from '../config/index.js';
 import { leaseBoth } from './lease-connectors.js';
 import { planRun, type PlannedWithStatus, type RunPlan } from './plan-run.js';
 import {
-  DEFAULT_JOB_OPTIONS, JOB_FINISH, JOB_FOLDER, jobIdOf, queueNameOf,
+  DEFAULT_JOB_OPTIONS, JOB_FINISH, JOB_FOLDER, jobIdOf, queueOfRun,
   type FinishJobData, type FolderJobData, type PlanJobData,
 } from './queue.js';
 import { isFinalFailure, rethrowForQueue } from './retry-policy.js';
@@ -18,11 +22,11 @@ export async function processPlan(ctx: WorkerContext, flows: FlowProducer, job: 
   const { run, spec } = found;
   const log = ctx.log.child({ runId: run.runId, pair: run.pairName });
   try {
-    const plan = await planWithConnections(ctx, spec);
+    const { plan, mirrors } = await planWithConnections(ctx, spec, run, log);
     const mail = await recordNonMailFolders(ctx, run, plan.folders);
-    const changed = await recordUnchangedFolders(ctx, run, mail);
+    const changed = await recordUnchangedFolders(ctx, run, mail, mirrors);
     log.info({ folders: plan.folders.length, notMail: plan.folders.length - mail.length, unchanged: mail.length - changed.length, excluded: plan.excluded.length }, 'run planned');
-    const queueName = queueNameOf(run.pairId);
+    const queueName = queueOfRun(run);
     // Largest folders first (by bytes where the server says, else by messages): the run
     // ends when its last folder does, and a big folder started last would leave the
     // other workers idle meanwhile.
@@ -80,11 +84,13 @@ async function recordNonMailFolders(ctx: WorkerContext, run: RunRecord, folders:
  * side, requests issued together (ioredis pipelines them on its one connection) rather
  * than one round trip per folder in turn. Returns the folders that need a job.
  */
-async function recordUnchangedFolders(ctx: WorkerContext, run: RunRecord, folders: readonly PlannedWithStatus[]): Promise<PlannedWithStatus[]> {
+async function recordUnchangedFolders(ctx: WorkerContext, run: RunRecord, folders: readonly PlannedWithStatus[], mirrors: boolean): Promise<PlannedWithStatus[]> {
+  const focus = run.focus === undefined ? undefined : new Set(JSON.parse(run.focus) as string[]);
   const checked = await Promise.all(folders.map(async (folder) => {
     const state = new FolderState(ctx.redis, ctx.keys, run.pairId, folder.sourcePath);
     const unchanged = folder.sourceStatus !== undefined && folder.targetStatus !== undefined
-      && folderUnchanged(await state.overview(), folder.sourceStatus, folder.targetStatus, folder.targetPath);
+      && folderUnchanged(await state.overview(), folder.sourceStatus, folder.targetStatus, folder.targetPath)
+      && (!mirrors || await mirrorUnchanged(ctx, run, folder.sourcePath, folder.sourceStatus, focus));
     if (unchanged) {
       await ctx.runs.setFolderResult(run.runId, state.fid, {
         sourcePath: folder.sourcePath, targetPath: folder.targetPath, outcome: 'done',
@@ -96,14 +102,29 @@ async function recordUnchangedFolders(ctx: WorkerContext, run: RunRecord, folder
   return checked.filter((c) => !c.unchanged).map((c) => c.folder);
 }
 
-/** Plans with pooled connections, given back before any folder job can start (connection budget). */
-async function planWithConnections(ctx: WorkerContext, spec: RunSpec): Promise<RunPlan> {
+/** A mirror's folder is unchanged only when flags and deletions are in sync too (see mirrorInSync). */
+async function mirrorUnchanged(ctx: WorkerContext, run: RunRecord, sourcePath: string, status: FolderStatus, focus: ReadonlySet<string> | undefined): Promise<boolean> {
+  const cursor = await new MirrorState(ctx.redis, ctx.keys, run.pairId, sourcePath).cursor();
+  return cursor !== null && mirrorInSync(cursor, status, focus === undefined || focus.has(sourcePath));
+}
+
+/**
+ * Plans with pooled connections, given back before any folder job can start (connection
+ * budget). `mirrors`: the run follows flags and deletions (a mirror or backup whose
+ * connectors can); a mirror also follows folder renames here.
+ */
+async function planWithConnections(ctx: WorkerContext, spec: RunSpec, run: RunRecord, log: Logger): Promise<{ plan: RunPlan; mirrors: boolean }> {
   const [source, target] = await leaseBoth(ctx.connections, spec);
   let healthy = false;
   try {
     const plan = await planRun(source.connector, target.connector, spec.rules);
+    const mode = spec.mode ?? 'migrate';
+    const mirrors = mode !== 'migrate' && isMirrorSource(source.connector) && isMirrorTarget(target.connector);
+    const folders = mode === 'mirror' && isMirrorTarget(target.connector)
+      ? await followRenames(ctx, run.pairId, target.connector as TargetConnector & MirrorTarget, plan.folders, log)
+      : plan.folders;
     healthy = true;
-    return plan;
+    return { plan: { ...plan, folders }, mirrors };
   } finally {
     await Promise.allSettled([source.release(healthy), target.release(healthy)]);
   }

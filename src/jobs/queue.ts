@@ -5,16 +5,33 @@
 import type { JobsOptions } from 'bullmq';
 
 /**
- * One queue per pair: a worker serves the pairs whose secrets it holds, so a one-shot
- * `migrate` never picks up another pair's jobs it could not authenticate for.
+ * A one-liner (`migrate` or `mirror` with --source/--target) has a queue of its own, so
+ * it never picks up another pair's jobs it could not authenticate for.
  */
 export function queueNameOf(pairId: string): string {
   return `pair-${pairId}`;
 }
 
+/**
+ * Pairs from a config file share one queue: any number of `worker` processes with that
+ * config (and its secrets) serve every pair, and a 500-mailbox batch spreads over them.
+ */
+export const SHARED_QUEUE = 'work';
+
+/** The queue a run's jobs go to. */
+export function queueOfRun(run: { readonly pairId: string; readonly queue?: string }): string {
+  return run.queue ?? queueNameOf(run.pairId);
+}
+
 export const JOB_PLAN = 'plan';
 export const JOB_FOLDER = 'folder';
 export const JOB_FINISH = 'finish';
+/** A schedule's tick: asks for a run of the pair (see RunTrigger). */
+export const JOB_TICK = 'tick';
+
+export interface TickJobData {
+  readonly pairId: string;
+}
 
 export interface PlanJobData {
   readonly runId: string;

@@ -1,20 +1,21 @@
 /**
- * Starts BullMQ workers for the given pairs' queues and stops them gracefully: on
- * shutdown the abort signal makes folder jobs stop at a page boundary (their job goes
- * back to the queue, the checkpoint already holds every committed page), then
- * `worker.close()` waits for active jobs to end.
+ * Starts BullMQ workers for the given queues and stops them gracefully: on shutdown the
+ * abort signal makes folder jobs stop at a page boundary (their job goes back to the
+ * queue, the checkpoint already holds every committed page), then `worker.close()` waits
+ * for active jobs to end.
  */
 import { FlowProducer, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { processFinish } from './finish-processor.js';
 import { processFolder } from './folder-processor.js';
 import { processPlan } from './plan-processor.js';
-import { JOB_FINISH, JOB_FOLDER, JOB_PLAN, queueNameOf } from './queue.js';
+import { JOB_FINISH, JOB_FOLDER, JOB_PLAN, JOB_TICK } from './queue.js';
+import { processTick } from './tick-processor.js';
 import type { WorkerContext } from './worker-context.js';
 
 export interface WorkerOptions {
   readonly connection: ConnectionOptions;
   readonly prefix: string;
-  /** Folder jobs at once per pair; each holds one source and one target connection. @defaultValue 4 */
+  /** Jobs at once per queue; a folder job holds one source and one target connection. @defaultValue 4 */
   readonly concurrency: number;
 }
 
@@ -22,14 +23,15 @@ export interface RunningWorkers {
   close(): Promise<void>;
 }
 
-export function startWorkers(ctx: WorkerContext, pairIds: readonly string[], options: WorkerOptions): RunningWorkers {
+export function startWorkers(ctx: WorkerContext, queueNames: readonly string[], options: WorkerOptions): RunningWorkers {
   const flows = new FlowProducer({ connection: options.connection, prefix: options.prefix });
-  const workers = pairIds.map((pairId) => {
-    const worker = new Worker(queueNameOf(pairId), (job: Job, token?: string) => {
+  const workers = queueNames.map((queueName) => {
+    const worker = new Worker(queueName, (job: Job, token?: string) => {
       switch (job.name) {
         case JOB_PLAN: return processPlan(ctx, flows, job, token);
         case JOB_FOLDER: return processFolder(ctx, job, token);
         case JOB_FINISH: return processFinish(ctx, job);
+        case JOB_TICK: return processTick(ctx, job);
         default: throw new Error(`unknown job name "${job.name}"`);
       }
     }, { connection: options.connection, prefix: options.prefix, concurrency: options.concurrency });
@@ -42,6 +44,7 @@ export function startWorkers(ctx: WorkerContext, pairIds: readonly string[], opt
     async close() {
       await Promise.all(workers.map((worker) => worker.close()));
       await flows.close();
+      await ctx.trigger.close();
       await ctx.connections.close();
     },
   };

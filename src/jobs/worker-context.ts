@@ -5,6 +5,7 @@ import type { RunSpec } from '../config/index.js';
 import type { RunRecord, RunStore, StateKeys } from '../state/index.js';
 import type { ByteBudget } from './byte-budget.js';
 import type { ConnectionPool } from './connection-pool.js';
+import type { RunTrigger } from './run-trigger.js';
 
 export interface WorkerContext {
   /** Redis for state (not BullMQ's blocking connection). */
@@ -18,6 +19,8 @@ export interface WorkerContext {
   readonly signal: AbortSignal;
   /** Bound on message bytes held in memory by all jobs of this process. */
   readonly budget: ByteBudget;
+  /** Starts runs of registered pairs (schedule ticks, the run asked for while one was going). */
+  readonly trigger: RunTrigger;
 }
 
 /** The run of a job, or null when the run is gone or a newer run of the pair superseded it. */

@@ -7,7 +7,7 @@
  * 2. exclude globs ('excluded'), then include globs ('not-included');
  * 3. target normalized path = `rules.map[path]` (final: no renames), else the special-use
  *    automap (the target's folder for the role, or the default name), else the source path;
- * 4. renames, in order;
+ * 4. renames, in order, then the prefix (backups under `Backup/<name>`);
  * 5. namespace translation to the target (prefix, delimiter, escaping).
  * Two source folders landing on one target path is an error (the user fixes the config).
  */
@@ -96,7 +96,7 @@ function planOne(entry: SegmentedFolder, rules: CompiledFolderRules, automap: Au
   const normalized = toNormalized(entry.segments);
   const mapped = rules.mapped(normalized);
   const placed = mapped === undefined ? placeFolder(entry.segments, automap) : undefined;
-  const finalSegments = mapped ?? rules.rename(placed?.segments ?? entry.segments);
+  const finalSegments = [...rules.prefix, ...(mapped ?? rules.rename(placed?.segments ?? entry.segments))];
   const { path, escaped } = fromSegments(finalSegments, ns);
   const role = placed?.role;
   return role === undefined

@@ -42,6 +42,11 @@ export interface FolderRules {
   readonly map: Readonly<Record<string, string>>;
   /** Automap special-use folders (Sent, Drafts, Trash, Junk, Archive) onto the target's own. */
   readonly specialUse: boolean;
+  /**
+   * Normalized path every target folder is placed under, after map, automap and renames
+   * (a backup into `Backup/alice/...`). Absent or empty: the target's top level.
+   */
+  readonly prefix?: string;
 }
 
 /** Everything included, nothing renamed, special-use folders automapped. */
@@ -65,6 +70,8 @@ export interface CompiledFolderRules {
   /** Applies the renames in order; returns the input itself when none changed it. */
   rename(segments: readonly string[]): readonly string[];
   readonly specialUse: boolean;
+  /** Segments of `prefix` (empty when none). */
+  readonly prefix: readonly string[];
 }
 
 interface CompiledRename {
@@ -113,8 +120,12 @@ export function compileFolderRules(rules: FolderRules): CompiledFolderRules {
   const exclude = rules.exclude.map(globToRegExp);
   const renames = rules.renames.map(compileRename);
   const map = compileMap(rules.map);
+  const prefix = rules.prefix === undefined || rules.prefix.replace(/\/+$/, '') === ''
+    ? []
+    : fromNormalized(rules.prefix.replace(/\/+$/, ''), 'Folder prefix');
   return {
     specialUse: rules.specialUse,
+    prefix,
     filter(path) {
       if (exclude.some((regex) => regex.test(path))) return 'excluded';
       if (include.length > 0 && !include.some((regex) => regex.test(path))) return 'not-included';

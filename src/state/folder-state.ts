@@ -106,10 +106,11 @@ export class FolderState {
     );
   }
 
-  /** Forgets checkpoint, intents and quarantine (source UIDVALIDITY changed: UIDs mean nothing now). */
+  /** Forgets checkpoint, intents, quarantine and the mirror's cursor (source UIDVALIDITY changed: UIDs mean nothing now). */
   async reset(lease: Lease): Promise<void> {
     const k = this.keys;
     const { pairId, fid } = this;
-    await this.redis.eval(RESET_FOLDER, 4, lease.key, k.checkpoint(pairId, fid), k.intents(pairId, fid), k.quarantine(pairId, fid), lease.token);
+    await this.redis.eval(RESET_FOLDER, 6, lease.key, k.checkpoint(pairId, fid), k.intents(pairId, fid), k.quarantine(pairId, fid),
+      k.mirrorCursor(pairId, fid), k.gone(pairId, fid), lease.token);
   }
 }

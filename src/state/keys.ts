@@ -54,9 +54,39 @@ export class StateKeys {
     return `${this.folder(pairId, fid)}:quarantine`;
   }
 
+  /** Hash: the mirror's cursor for this folder (see MirrorCursor): flags and deletions are in sync up to it. */
+  mirrorCursor(pairId: string, fid: string): string {
+    return `${this.folder(pairId, fid)}:mirror`;
+  }
+
+  /** Hash: source UID -> when it was first seen gone from the source (ms), for a backup's retention. */
+  gone(pairId: string, fid: string): string {
+    return `${this.folder(pairId, fid)}:gone`;
+  }
+
   /** String: the lease token of the worker that owns this folder right now. */
   lease(pairId: string, fid: string): string {
     return `${this.folder(pairId, fid)}:lease`;
+  }
+
+  /** Hash: pairId -> pair name, every pair registered by a daemon or `enqueue` (for `status`). */
+  pairs(): string {
+    return `${this.prefix}:pairs`;
+  }
+
+  /** Hash: the registered pair: its RunSpec (secret references only), queue and service (schedule, watch). */
+  pairSpec(pairId: string): string {
+    return `${this.prefix}:pair:${pairId}:spec`;
+  }
+
+  /** String: the id of the pair's run in progress (the run slot); runs of a pair never overlap. */
+  activeRun(pairId: string): string {
+    return `${this.prefix}:pair:${pairId}:active-run`;
+  }
+
+  /** Set: source folders a run was asked for while one was going ("*": every folder); the next run takes them. */
+  pendingRun(pairId: string): string {
+    return `${this.prefix}:pair:${pairId}:pending-run`;
   }
 
   /** String: the id of the pair's current run; jobs of older runs find they were superseded. */
@@ -82,5 +112,24 @@ export class StateKeys {
   /** Hash: folderId -> FolderProgress JSON, updated once per page. */
   runProgress(runId: string): string {
     return `${this.prefix}:run:${runId}:progress`;
+  }
+
+  /**
+   * Sorted set: slot holder id -> expiry (ms, Redis clock): the connections held on one
+   * server or for one account, across every worker process (see Governor). `hash` is the
+   * governor's hash of the server or account key, so no address appears in a key name.
+   */
+  governorHolders(scope: 'server' | 'account', hash: string): string {
+    return `${this.prefix}:governor:${scope}:${hash}:holders`;
+  }
+
+  /** String: the most holders ever seen at once on this server or account (for tests and status). */
+  governorPeak(scope: 'server' | 'account', hash: string): string {
+    return `${this.prefix}:governor:${scope}:${hash}:peak`;
+  }
+
+  /** Sorted set: slot holder id -> login time (ms): the logins to one server in the last window. */
+  governorLogins(serverHash: string): string {
+    return `${this.prefix}:governor:server:${serverHash}:logins`;
   }
 }

@@ -80,3 +80,56 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then
 end
 redis.call('DEL', unpack(KEYS, 2))
 return 1`;
+
+/** KEYS: lease, hash. ARGV: token, fields JSON object. Replaces the hash (a small cursor) while we own the lease. */
+export const REPLACE_HASH = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return redis.error_reply('STALE_LEASE')
+end
+redis.call('DEL', KEYS[2])
+for field, value in pairs(cjson.decode(ARGV[2])) do
+  redis.call('HSET', KEYS[2], field, value)
+end
+return 1`;
+
+/** KEYS: lease, then hashes. ARGV: token, JSON array of fields removed from every hash. */
+export const HDEL_FIELDS = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return redis.error_reply('STALE_LEASE')
+end
+local fields = cjson.decode(ARGV[2])
+for k = 2, #KEYS do
+  for i = 1, #fields, 500 do
+    redis.call('HDEL', KEYS[k], unpack(fields, i, math.min(i + 499, #fields)))
+  end
+end
+return 1`;
+
+/** KEYS: lease, hash. ARGV: token, value, JSON array of fields set to value unless they exist. */
+export const HSETNX_FIELDS = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return redis.error_reply('STALE_LEASE')
+end
+for _, field in ipairs(cjson.decode(ARGV[3])) do
+  redis.call('HSETNX', KEYS[2], field, ARGV[2])
+end
+return 1`;
+
+/**
+ * KEYS: old lease, new lease, checkpoint (new), pairFolders, then (from, to) key pairs.
+ * ARGV: old token, new token, old fid, new fid, new source path, new target path.
+ * Moves a folder's state to the folder's new source path (a rename on the source).
+ */
+export const MOVE_FOLDER = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] or redis.call('GET', KEYS[2]) ~= ARGV[2] then
+  return redis.error_reply('STALE_LEASE')
+end
+for k = 5, #KEYS, 2 do
+  if redis.call('EXISTS', KEYS[k]) == 1 then
+    redis.call('RENAME', KEYS[k], KEYS[k + 1])
+  end
+end
+redis.call('HSET', KEYS[3], 'sourcePath', ARGV[5], 'targetPath', ARGV[6])
+redis.call('HDEL', KEYS[4], ARGV[3])
+redis.call('HSET', KEYS[4], ARGV[4], ARGV[5])
+return 1`;

@@ -13,6 +13,13 @@ export interface RunRecord {
   readonly spec: string;
   /** Why the run failed as a whole (plan failed, auth failed), when it did. */
   readonly error?: string;
+  /** The BullMQ queue its jobs go to (default: the pair's own queue). */
+  readonly queue?: string;
+  /**
+   * JSON array of the source folders a watcher saw change: only they get a full flag
+   * comparison on a source without CONDSTORE. Absent: every folder.
+   */
+  readonly focus?: string;
 }
 
 export type FolderOutcome = 'done' | 'failed' | 'skipped';
@@ -34,7 +41,21 @@ export interface FolderResult {
   readonly quarantine: ReadonlyArray<QuarantinedMessage>;
   /** POP3 source with a deletion policy: messages removed from the server in this run. */
   readonly deletedFromSource?: number;
+  /** Mirror and backup: what this run changed on messages copied before. */
+  readonly mirrored?: MirrorTally;
   readonly error?: string;
+}
+
+/** What a mirror (or backup) pass did to messages already on the target. */
+export interface MirrorTally {
+  /** Messages whose flags were set anew on the target. */
+  readonly flagsUpdated: number;
+  /** Messages deleted from the target because the source deleted them. */
+  readonly deleted: number;
+  /** Deletions seen but not made: over the cap, from an untrusted listing, or kept by a backup's retention. */
+  readonly deletionsHeld: number;
+  /** Why deletions were held, when some were. */
+  readonly heldReason?: string;
 }
 
 export interface QuarantinedMessage {

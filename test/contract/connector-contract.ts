@@ -13,12 +13,15 @@
  * server that does not go through the connector), else through the target's own UID
  * window (listWindow + fetchRaw). UID-window checks run for targets that have UIDs
  * (status().uidNext > 0); marker checks for targets that offer findByMarker.
+ *
+ * The mirror capabilities (MirrorSource, MirrorTarget) have their part in mirror-contract.ts.
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectorError } from '../../src/connectors/connector-error.js';
 import { isItemSyncSource, type AnySource, type FlagPolicy, type ItemSyncSource, type SourceConnector, type TargetConnector } from '../../src/connectors/types.js';
 import type { CorpusMessage } from '../support/corpus.js';
+import { mirrorSourceContract, mirrorTargetContract, type MutableSource } from './mirror-contract.js';
 
 /** One message of a target folder as the fixture reads it back. */
 export interface StoredMessage {
@@ -64,6 +67,11 @@ export interface ContractFixture {
   readBack?(target: TargetConnector, path: string): Promise<StoredMessage[]>;
   /** A source connector whose credentials are wrong. */
   badCredentials(): AnySource;
+  /**
+   * For the mirror source tests: a connector on a new, empty source account plus a way to
+   * change its folder without the connector. Absent: those tests are skipped.
+   */
+  mutableSource?(): Promise<MutableSource>;
   close(): Promise<void>;
 }
 
@@ -237,6 +245,8 @@ export function connectorContract(name: string, setup: () => Promise<ContractFix
       expect(error).toBeInstanceOf(ConnectorError);
       expect(error).toMatchObject({ code: 'AUTH_FAILED', scope: 'account', retry: 'never' });
     });
+
+    mirrorSourceContract(() => ({ messages: fixture.messages, ...(fixture.mutableSource ? { mutableSource: () => fixture.mutableSource!() } : {}) }));
   });
 
   if (roles.includes('target')) describe(`${name}: target contract`, () => {
@@ -364,5 +374,7 @@ export function connectorContract(name: string, setup: () => Promise<ContractFix
       expect(error).toBeInstanceOf(ConnectorError);
       expect((error as ConnectorError).scope).toBe('folder');
     });
+
+    mirrorTargetContract(() => ({ target, messages: fixture.messages }));
   });
 }

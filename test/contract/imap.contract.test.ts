@@ -4,6 +4,7 @@ import { buildCorpus } from '../support/corpus.js';
 import { startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { loadMessages } from '../support/imap-account.js';
 import { connectorContract, type ContractFixture } from './connector-contract.js';
+import { ImapSideChannel } from './imap-side-channel.js';
 
 let dovecots = 0;
 
@@ -25,6 +26,13 @@ connectorContract('imap', async (): Promise<ContractFixture> => {
       return new ImapTarget(account(user));
     },
     badCredentials: () => new ImapSource(account('src', 'wrong-password')),
+    async mutableSource() {
+      dovecots += 1;
+      const user = `mirror${dovecots}`;
+      await dovecot.addUser(user);
+      const changes = await ImapSideChannel.open({ port: dovecot.imapPort, user, password: dovecot.password }, 'Mirrored');
+      return { source: new ImapSource(account(user)), changes };
+    },
     close: () => dovecot.stop(),
   };
 });

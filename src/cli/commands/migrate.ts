@@ -4,12 +4,13 @@
  * can trust. Other `mailferry worker` processes on the same Redis may help.
  */
 import {
-  ConfigError, DEFAULT_COPY_OPTIONS, DEFAULT_POP3_OPTIONS, accountLabel, checkPairKinds, loadConfigFile, parseAccountUrl, parseDeletion,
-  readCaFile, resolveSecret, SOURCE_PASSWORD_ENV, TARGET_PASSWORD_ENV, type Pop3Options, type RunSpec, type SecretRef,
+  ConfigError, DEFAULT_COPY_OPTIONS, DEFAULT_POP3_OPTIONS, accountLabel, checkPairKinds, loadConfigFile, pairIdOf, parseAccountUrl, parseDeletion,
+  SOURCE_PASSWORD_ENV, TARGET_PASSWORD_ENV, type Pop3Options, type RunSpec, type SecretRef,
 } from '../../config/index.js';
-import { enqueueRun, type EnqueuedRun } from '../../jobs/index.js';
+import { SHARED_QUEUE, enqueueRun, queueNameOf, type EnqueuedRun } from '../../jobs/index.js';
 import { DEFAULT_FOLDER_RULES, type DateSource } from '../../mapping/index.js';
 import type { RunRecord } from '../../state/index.js';
+import { checkReadable } from '../account-check.js';
 import { writeMappingReport } from '../mapping-report.js';
 import { createProgressView } from '../progress.js';
 import { openSession, type Session } from '../session.js';
@@ -41,6 +42,8 @@ export interface MigrateOptions {
 
 interface Plan {
   readonly specs: RunSpec[];
+  /** Config pairs share the queue `worker`s serve; a one-liner has its own. */
+  readonly shared: boolean;
   readonly redis?: string;
   readonly stateDir?: string;
   readonly concurrency: number;
@@ -62,7 +65,7 @@ export function planMigration(options: MigrateOptions): Plan {
       return spec;
     });
     if (specs.length === 0) throw new ConfigError(`${options.config}: no pairs defined`);
-    return checkMappingReport(withLocation({ specs, concurrency: options.concurrency ?? config.concurrency ?? 4 }, options.redis ?? config.redis, options.stateDir ?? config.stateDir), options);
+    return checkMappingReport(withLocation({ specs, shared: true, concurrency: options.concurrency ?? config.concurrency ?? 4 }, options.redis ?? config.redis, options.stateDir ?? config.stateDir), options);
   }
   if (!options.source || !options.target) {
     throw new ConfigError('give --source URL and --target URL (e.g. --source imaps://alice@old.example.com --target imaps://alice@new.example.com), or --config FILE');
@@ -80,7 +83,7 @@ export function planMigration(options: MigrateOptions): Plan {
     copy: { ...DEFAULT_COPY_OPTIONS, ...(options.pageSize ? { pageSize: options.pageSize } : {}) },
     ...(source.kind === 'pop3' ? { pop3: pop3Options(options) } : {}),
   };
-  return checkMappingReport(withLocation({ specs: [spec], concurrency: options.concurrency ?? 4 }, options.redis, options.stateDir), options);
+  return checkMappingReport(withLocation({ specs: [spec], shared: false, concurrency: options.concurrency ?? 4 }, options.redis, options.stateDir), options);
 }
 
 /** The POP3-only flags the user gave, by name (refused for other sources). */
@@ -112,19 +115,6 @@ function withLocation(plan: Plan, redis: string | undefined, stateDir: string | 
   return { ...plan, ...(redis ? { redis } : {}), ...(stateDir ? { stateDir } : {}) };
 }
 
-/** Fails early, before anything is queued, when a secret or CA file cannot be read. */
-function checkReadable(specs: readonly RunSpec[]): void {
-  for (const spec of specs) {
-    for (const [role, account] of [['source', spec.source], ['target', spec.target]] as const) {
-      // A Maildir is a local directory: no secret, no CA.
-      if (account.kind === 'maildir') continue;
-      const what = `${role} ${accountLabel(account)}`;
-      resolveSecret(account.secret, what);
-      if (account.caFile) readCaFile(account.caFile, what);
-    }
-  }
-}
-
 export async function migrate(options: MigrateOptions): Promise<number> {
   const plan = planMigration(options);
   checkReadable(plan.specs);
@@ -132,8 +122,15 @@ export async function migrate(options: MigrateOptions): Promise<number> {
   const session = await openSession({ ...plan, interactive });
   try {
     const enqueued: EnqueuedRun[] = [];
-    for (const spec of plan.specs) enqueued.push(await enqueueRun(session.runs, spec, session.connections.bullmq(), session.keys.prefix));
-    const workers = session.startWorkers([...new Set(enqueued.map((e) => e.pairId))], plan.concurrency);
+    const queueOf = (pairId: string) => (plan.shared ? SHARED_QUEUE : queueNameOf(pairId));
+    for (const spec of plan.specs) {
+      // A backup pair runs one backup pass; a mirror pair is copied without following
+      // deletions (that is the daemon's job, with its watchers and caps).
+      const { mode: _mode, mirror: _mirror, ...copyOnly } = spec;
+      const runSpec = spec.mode === 'mirror' ? copyOnly : spec;
+      enqueued.push(await enqueueRun(session.runs, runSpec, session.connections.bullmq(), session.keys.prefix, queueOf(pairIdOf(spec))));
+    }
+    const workers = session.startWorkers([...new Set(enqueued.map((e) => queueOf(e.pairId)))], plan.concurrency);
     const outcomes = await waitForRuns(session, enqueued.map((e) => e.runId), interactive);
     await workers.close();
     const interrupted = session.interruptedWith();

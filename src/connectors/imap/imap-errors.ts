@@ -14,6 +14,8 @@ interface ImapFlowErrorLike {
   responseText?: string;
   responseStatus?: string;
   throttleReset?: number;
+  /** Set by imapflow's mailboxOpen when SELECT failed and LIST does not know the folder. */
+  mailboxMissing?: boolean;
 }
 
 /** Node's codes (socket-errors.ts), plus imapflow's own in each set. */
@@ -88,9 +90,10 @@ export function toConnectorError(error: unknown, what: string, commandScope: Err
       code: 'THROTTLED', scope: 'account', retry: 'later', retryAfterMs: 30_000, cause: error,
     });
   }
-  // The folder is gone (deleted mid-run; imapflow says NotFound for STATUS/SELECT): a folder
-  // problem, not a bad message (RFC 3501 6.3.11 TRYCREATE, RFC 5530 NONEXISTENT).
-  if (responseCode === 'NONEXISTENT' || responseCode === 'TRYCREATE' || code === 'NotFound') {
+  // The folder is gone (deleted mid-run; imapflow says NotFound for STATUS, mailboxMissing
+  // for SELECT, where Dovecot 2.3 sends no response code): a folder problem, not a bad
+  // message (RFC 3501 6.3.11 TRYCREATE, RFC 5530 NONEXISTENT).
+  if (responseCode === 'NONEXISTENT' || responseCode === 'TRYCREATE' || code === 'NotFound' || e.mailboxMissing === true) {
     return new ConnectorError(`${what}: folder does not exist (${text})`, {
       code: 'FOLDER_NOT_FOUND', scope: 'folder', retry: 'never', cause: error,
     });
@@ -105,4 +108,16 @@ export function toConnectorError(error: unknown, what: string, commandScope: Err
     return new ConnectorError(`${what}: ${text}`, { code: 'FOLDER_FAILED', scope: commandScope, retry: 'now', cause: error });
   }
   return new ConnectorError(`${what}: ${text}`, { code: 'PROTOCOL', scope: 'account', retry: 'now', cause: error });
+}
+
+/**
+ * imapflow answers some failed commands (STORE, EXPUNGE, SEARCH) with `false` instead of
+ * throwing; it only logs the server's answer. A connection still usable means the server
+ * refused the command; otherwise the connection went away under it.
+ */
+export function commandFailed(client: { readonly usable: boolean }, what: string): ConnectorError {
+  const cause = client.usable
+    ? { message: 'the server refused the command (the reason is in the imapflow log)', responseStatus: 'NO' }
+    : { code: 'NoConnection', message: 'connection lost' };
+  return toConnectorError(cause, what, 'folder');
 }

@@ -6,10 +6,11 @@
  * issued inside a `fetch()` loop (imapflow #110, #159, #284), so every fetch here is
  * collected fully before the next command.
  */
-import { ImapFlow, type FetchMessageObject, type ImapFlowOptions, type MailboxObject, type StatusObject } from 'imapflow';
+import { ImapFlow, type FetchMessageObject, type FetchQueryObject, type ImapFlowOptions, type MailboxObject, type StatusObject } from 'imapflow';
 import type { FolderInfo, FolderStatus, ListFoldersOptions, ListOptions, MessageMeta, Namespace, RawMessage, SpecialUse } from '../types.js';
 import type { ImapAccountOptions } from './imap-options.js';
-import { toConnectorError } from './imap-errors.js';
+import { commandFailed, toConnectorError } from './imap-errors.js';
+import { solicitedMessages } from './fetch-responses.js';
 import { compressUids } from './uid-set.js';
 
 const SPECIAL_USES = new Set<string>(['\\Sent', '\\Drafts', '\\Trash', '\\Junk', '\\Archive', '\\All', '\\Flagged']);
@@ -65,6 +66,13 @@ export class ImapSession {
     return this.client?.capabilities ?? new Map();
   }
 
+  /** The server offers `name`, itself or folded into IMAP4rev2 (RFC 9051 made IDLE and UID EXPUNGE base commands). */
+  hasCapability(name: 'IDLE' | 'UIDPLUS'): boolean {
+    const client = this.client;
+    if (!client) return false;
+    return client.capabilities.has(name) || client.enabled.has('IMAP4REV2') || client.enabled.has('IMAP4rev2');
+  }
+
   async namespace(): Promise<Namespace> {
     const client = await this.imap();
     const ns = client.namespace as { prefix?: string; delimiter?: string } | undefined;
@@ -73,6 +81,12 @@ export class ImapSession {
 
   async listFolders(options?: ListFoldersOptions): Promise<FolderInfo[]> {
     const client = await this.imap();
+    // LIST-STATUS answers for the selected folder from this session's view, as STATUS does
+    // (see status()): select it afresh. A folder gone meanwhile (renamed, deleted) is simply
+    // no longer listed.
+    if (options?.withStatus && this.selected && client.mailbox) {
+      await this.reopen(this.selected.path, this.selected.readOnly).catch(() => { this.selected = undefined; });
+    }
     try {
       const list = await client.list(options?.withStatus ? { statusQuery: STATUS_QUERY } : {});
       return list.map((entry) => {
@@ -92,6 +106,10 @@ export class ImapSession {
 
   async status(path: string): Promise<FolderStatus> {
     const client = await this.imap();
+    // Dovecot answers STATUS of the selected folder from this session's view of it (with
+    // [CLIENTBUG]), which lags behind other sessions' changes until the next sync, and for
+    // good once the folder was deleted and made again. A fresh SELECT sees it as it is.
+    if (this.selected?.path === path && client.mailbox) await this.reopen(path, this.selected.readOnly);
     let result;
     try {
       result = await client.status(path, STATUS_QUERY);
@@ -103,12 +121,32 @@ export class ImapSession {
     return status;
   }
 
-  /** Selects `path` unless it already is; read-only uses EXAMINE. */
-  async select(path: string, readOnly: boolean): Promise<MailboxObject> {
+  /**
+   * Selects `path` unless it already is; read-only uses EXAMINE. A selection kept from
+   * before learns of other sessions' changes (new messages, expunges) only from the
+   * untagged responses the server sends along with a command: with `current`, a NOOP
+   * fetches them, so the returned counts are today's and not those of the last command.
+   */
+  async select(path: string, readOnly: boolean, options: { current?: boolean } = {}): Promise<MailboxObject> {
     const client = await this.imap();
     if (this.selected && this.selected.path === path && this.selected.readOnly === readOnly && client.mailbox) {
+      if (options.current) {
+        await client.noop();
+        // imapflow's noop() swallows a lost connection; stale counts must not pass for current ones.
+        if (!client.usable) throw toConnectorError({ code: 'NoConnection', message: 'connection lost during NOOP' }, `refresh "${path}" on ${this.label}`);
+      }
       return this.selected.mailbox;
     }
+    return this.reopen(path, readOnly);
+  }
+
+  /**
+   * Selects `path` afresh, also when it is selected: a new SELECT sees the folder as it is
+   * now, even where the old selection's view went stale for good (Dovecot keeps answering
+   * from the old folder after it was deleted and made again).
+   */
+  async reopen(path: string, readOnly: boolean): Promise<MailboxObject> {
+    const client = await this.imap();
     try {
       const mailbox = await client.mailboxOpen(path, { readOnly });
       this.selected = { path, readOnly, mailbox };
@@ -119,17 +157,30 @@ export class ImapSession {
     }
   }
 
-  async searchUids(path: string, afterUid: number, readOnly: boolean): Promise<number[]> {
+  /** Forgets the selection (after a RENAME moved it): the next command selects afresh. */
+  forgetSelection(): void {
+    this.selected = undefined;
+  }
+
+  /** Selects `path`; true when it holds no message, as of now (a cached empty count is checked with a NOOP). */
+  private async isEmpty(path: string, readOnly: boolean): Promise<boolean> {
     const mailbox = await this.select(path, readOnly);
-    if (mailbox.exists === 0) return [];
+    return mailbox.exists === 0 && (await this.select(path, readOnly, { current: true })).exists === 0;
+  }
+
+  async searchUids(path: string, afterUid: number, readOnly: boolean): Promise<number[]> {
+    if (await this.isEmpty(path, readOnly)) return [];
     const client = await this.imap();
+    let uids;
     try {
-      const uids = await client.search({ uid: `${afterUid + 1}:*` }, { uid: true });
-      // "n:*" always matches the highest UID even when it is below n (RFC 3501 6.4.8).
-      return (uids || []).filter((uid) => uid > afterUid).sort((a, b) => a - b);
+      uids = await client.search({ uid: `${afterUid + 1}:*` }, { uid: true });
     } catch (error) {
       throw toConnectorError(error, `search "${path}" on ${this.label}`, 'folder');
     }
+    // A failed SEARCH is `false`, not an exception: never let it pass for an empty folder.
+    if (!Array.isArray(uids)) throw commandFailed(client, `search "${path}" on ${this.label}`);
+    // "n:*" always matches the highest UID even when it is below n (RFC 3501 6.4.8).
+    return uids.filter((uid) => uid > afterUid).sort((a, b) => a - b);
   }
 
   async fetchMeta(path: string, uids: readonly number[] | string, readOnly: boolean, options?: ListOptions): Promise<MessageMeta[]> {
@@ -165,15 +216,20 @@ export class ImapSession {
     }
   }
 
-  private async fetch(path: string, uids: readonly number[] | string, readOnly: boolean, query: Parameters<ImapFlow['fetch']>[1]): Promise<FetchMessageObject[]> {
+  /**
+   * Messages of `uids` (a list, or a UID sequence set) with what `query` asks for; none
+   * when the folder is empty. `options.changedSince` narrows them to those changed after a
+   * CONDSTORE MODSEQ (imapflow leaves it out where the server or folder has no MODSEQs,
+   * so the answer is then a superset).
+   */
+  async fetch(path: string, uids: readonly number[] | string, readOnly: boolean, query: FetchQueryObject, options: { changedSince?: bigint } = {}): Promise<FetchMessageObject[]> {
     if (typeof uids !== 'string' && uids.length === 0) return [];
-    const mailbox = await this.select(path, readOnly);
-    if (mailbox.exists === 0) return [];
+    if (await this.isEmpty(path, readOnly)) return [];
     const client = await this.imap();
     const range = typeof uids === 'string' ? uids : compressUids(uids);
     try {
       // BODY.PEEK (imapflow's `source`) so fetching never sets \Seen.
-      return await client.fetchAll(range, query, { uid: true });
+      return solicitedMessages(await client.fetchAll(range, query, { uid: true, ...options }), query);
     } catch (error) {
       throw toConnectorError(error, `fetch from "${path}" on ${this.label}`, 'folder');
     }

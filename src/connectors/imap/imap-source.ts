@@ -1,9 +1,14 @@
 /** An IMAP account read as a source: folders are opened read-only (EXAMINE). */
-import type { FolderInfo, FolderStatus, ListFoldersOptions, ListOptions, MessageMeta, Namespace, RawMessage, SourceCapabilities, SourceConnector } from '../types.js';
+import type {
+  FolderInfo, FolderStatus, ListFoldersOptions, ListOptions, MessageFlags, MessageMeta, MirrorSource, Namespace, RawMessage, SourceCapabilities,
+  SourceConnector,
+} from '../types.js';
+import { listAllUids, type AllUids } from './all-uids.js';
+import { readFlags } from './message-flags.js';
 import type { ImapAccountOptions } from './imap-options.js';
 import { ImapSession } from './imap-session.js';
 
-export class ImapSource implements SourceConnector {
+export class ImapSource implements SourceConnector, MirrorSource {
   readonly capabilities: SourceCapabilities = { incremental: 'uid', flags: true };
   private readonly session: ImapSession;
 
@@ -45,5 +50,17 @@ export class ImapSource implements SourceConnector {
 
   streamRaw(path: string, uid: number): Promise<AsyncIterable<Buffer> | undefined> {
     return this.session.streamRaw(path, uid, true);
+  }
+
+  /** Every UID under one UIDVALIDITY; rejects with UIDVALIDITY_CHANGED rather than return UIDs of another incarnation of the folder. */
+  listAllUids(path: string): Promise<AllUids> {
+    return listAllUids(this.session, path);
+  }
+
+  /** `UID FETCH 1:<uptoUid> (FLAGS)`, with CHANGEDSINCE (CONDSTORE) when given. */
+  async fetchFlags(path: string, uptoUid: number, changedSince?: string): Promise<MessageFlags[]> {
+    if (uptoUid < 1) return [];
+    const flags = await readFlags(this.session, path, `1:${uptoUid}`, true, changedSince);
+    return flags.filter((message) => message.uid <= uptoUid);
   }
 }

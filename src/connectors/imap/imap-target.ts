@@ -5,15 +5,18 @@
  * expunge \Deleted messages); LOGOUT and re-SELECT leave them alone (RFC 3501 6.3.1).
  */
 import type {
-  AppendItem, AppendResult, EnsuredFolder, FlagPolicy, FolderInfo, FolderStatus, ListFoldersOptions, ListOptions, MessageMeta, Namespace,
-  RawMessage, SpecialUse, TargetCapabilities, TargetConnector,
+  AppendItem, AppendResult, EnsuredFolder, FlagPolicy, FolderInfo, FolderStatus, ListFoldersOptions, ListOptions, MessageFlags, MessageMeta,
+  MirrorTarget, Namespace, RawMessage, SpecialUse, TargetCapabilities, TargetConnector,
 } from '../types.js';
+import { renameMailbox } from './folder-rename.js';
 import { toConnectorError } from './imap-errors.js';
 import type { ImapAccountOptions } from './imap-options.js';
 import { ImapSession } from './imap-session.js';
+import { readFlagsOf, storeFlags } from './message-flags.js';
 import { multiAppend } from './multi-append.js';
+import { expungeUids } from './uid-expunge.js';
 
-export class ImapTarget implements TargetConnector {
+export class ImapTarget implements TargetConnector, MirrorTarget {
   private readonly session: ImapSession;
 
   constructor(account: ImapAccountOptions) {
@@ -102,5 +105,23 @@ export class ImapTarget implements TargetConnector {
 
   fetchRaw(path: string, uids: readonly number[]): Promise<RawMessage[]> {
     return this.session.fetchRaw(path, uids, false);
+  }
+
+  /** One `UID STORE <uids> FLAGS (...)` per distinct flag set; an empty set clears the flags. */
+  setFlags(path: string, changes: readonly MessageFlags[]): Promise<void> {
+    return storeFlags(this.session, path, changes);
+  }
+
+  /** UID EXPUNGE of exactly these UIDs; an UNSUPPORTED ConnectorError when the server lacks UIDPLUS. */
+  deleteMessages(path: string, uids: readonly number[]): Promise<void> {
+    return expungeUids(this.session, path, uids);
+  }
+
+  renameFolder(from: string, to: string): Promise<void> {
+    return renameMailbox(this.session, from, to);
+  }
+
+  fetchFlags(path: string, uids: readonly number[]): Promise<MessageFlags[]> {
+    return readFlagsOf(this.session, path, uids, false);
   }
 }

@@ -39,7 +39,7 @@ export interface FolderView {
 export class MaildirFolder {
   constructor(readonly dir: string) {}
 
-  private get uidlistFile() {
+  get uidlistFile(): string {
     return path.join(this.dir, UIDLIST_FILE);
   }
 
@@ -109,7 +109,7 @@ export class MaildirFolder {
    */
   async deliver(raw: Buffer, flags: readonly string[], internalDate: Date): Promise<number> {
     return serialise(this.dir, async () => {
-      const table = await this.keywordLetters(flags.filter((f) => !f.startsWith('\\')));
+      const table = await this.ensureKeywords(flags.filter((f) => !f.startsWith('\\')));
       const letters = lettersOf(flags, (keyword) => {
         const index = findKeyword(table, keyword);
         return index < 0 ? undefined : letterOfIndex(index);
@@ -148,8 +148,11 @@ export class MaildirFolder {
     return flagsOf(letters, (letter) => table[indexOfLetter(letter)]);
   }
 
-  /** Adds missing keywords to dovecot-keywords (as far as letters remain); the table after. */
-  private async keywordLetters(keywords: readonly string[]): Promise<KeywordTable> {
+  /**
+   * Adds missing keywords to dovecot-keywords (as far as letters remain); the table after.
+   * Call it inside `serialise(dir)`, as every writer of the folder does.
+   */
+  async ensureKeywords(keywords: readonly string[]): Promise<KeywordTable> {
     const table = await this.keywords();
     const missing = keywords.filter((k) => findKeyword(table, k) < 0);
     if (missing.length === 0) return table;
@@ -171,7 +174,7 @@ export class MaildirFolder {
   }
 
   /** Base name -> file, over new/ and cur/ (dot files are not messages). */
-  private async listFiles(): Promise<Map<string, { file: string; letters: string }>> {
+  async listFiles(): Promise<Map<string, { file: string; letters: string }>> {
     const files = new Map<string, { file: string; letters: string }>();
     for (const sub of ['new', 'cur']) {
       for (const name of await fs.promises.readdir(path.join(this.dir, sub))) {
@@ -183,7 +186,7 @@ export class MaildirFolder {
     return files;
   }
 
-  private async readUidlist(): Promise<Uidlist | undefined> {
+  async readUidlist(): Promise<Uidlist | undefined> {
     const text = await fs.promises.readFile(this.uidlistFile, 'utf8').catch((error: unknown) => {
       if (errnoOf(error) === 'ENOENT') return undefined;
       throw error;

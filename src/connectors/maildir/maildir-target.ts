@@ -6,16 +6,19 @@
  */
 import { ConnectorError } from '../connector-error.js';
 import type {
-  AppendResult, EnsuredFolder, FlagPolicy, FolderInfo, FolderStatus, ListFoldersOptions, ListOptions, MessageMeta, Namespace, RawMessage,
-  SpecialUse, TargetCapabilities, TargetConnector,
+  AppendResult, EnsuredFolder, FlagPolicy, FolderInfo, FolderStatus, ListFoldersOptions, ListOptions, MessageFlags, MessageMeta, MirrorTarget,
+  Namespace, RawMessage, SpecialUse, TargetCapabilities, TargetConnector,
 } from '../types.js';
+import { renameFolderTree } from './folder-rename.js';
 import { MAX_KEYWORDS } from './keywords-file.js';
 import { folderNotFound, fsError } from './maildir-errors.js';
+import { MaildirFolder } from './maildir-folder.js';
 import type { MaildirOptions } from './maildir-options.js';
 import { MaildirStore, NAMESPACE, ensureFolderTree } from './maildir-store.js';
+import { expungeMessages, setMessageFlags } from './message-changes.js';
 import { MAILDIR_SYSTEM_FLAGS } from './message-filename.js';
 
-export class MaildirTarget implements TargetConnector {
+export class MaildirTarget implements TargetConnector, MirrorTarget {
   readonly capabilities: TargetCapabilities = { appendReturnsId: true, batchAppend: false };
   private readonly store: MaildirStore;
 
@@ -75,5 +78,41 @@ export class MaildirTarget implements TargetConnector {
 
   fetchRaw(path: string, uids: readonly number[]): Promise<RawMessage[]> {
     return this.store.raw(path, uids);
+  }
+
+  /** Renames each message's file to its new info letters (keywords beyond the 26th are dropped, as on append). */
+  setFlags(path: string, changes: readonly MessageFlags[]): Promise<void> {
+    return this.change(path, 'set flags in', (folder) => setMessageFlags(folder, changes));
+  }
+
+  /** Unlinks exactly these messages' files and drops them from dovecot-uidlist. */
+  deleteMessages(path: string, uids: readonly number[]): Promise<void> {
+    return this.change(path, 'delete messages in', (folder) => expungeMessages(folder, uids));
+  }
+
+  renameFolder(from: string, to: string): Promise<void> {
+    return renameFolderTree(this.store.root, from, to);
+  }
+
+  /** Flags from the file names alone (no file is opened). */
+  async fetchFlags(path: string, uids: readonly number[]): Promise<MessageFlags[]> {
+    const view = await this.store.view(path);
+    const wanted = new Set(uids);
+    const folder = this.store.folder(path);
+    const table = await folder.keywords().catch((error: unknown) => {
+      throw fsError(error, `read keywords of "${path}"`);
+    });
+    return view.files.filter((f) => wanted.has(f.uid)).map((f) => ({ uid: f.uid, flags: MaildirFolder.flags(f.letters, table) }));
+  }
+
+  /** Runs a change on an existing folder, with file system errors as ConnectorErrors. */
+  private async change(path: string, what: string, task: (folder: MaildirFolder) => Promise<void>): Promise<void> {
+    const folder = this.store.folder(path);
+    try {
+      if (!(await folder.exists())) throw folderNotFound(path, folder.dir);
+      await task(folder);
+    } catch (error) {
+      throw fsError(error, `${what} "${path}" at ${folder.dir}`);
+    }
   }
 }

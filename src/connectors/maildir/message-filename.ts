@@ -74,6 +74,14 @@ export function flagsOf(letters: string, keywordOf: (letter: string) => string |
   return [...system, ...keywords];
 }
 
+/**
+ * The info letters that carry no IMAP flag (e.g. "P", passed): a flag change keeps them,
+ * since they are not ours to drop.
+ */
+export function foreignLetters(letters: string): string {
+  return [...new Set(letters)].filter((l) => !SYSTEM_LETTERS.some(([, s]) => s === l) && !(l >= 'a' && l <= 'z')).sort().join('');
+}
+
 /** The host part of a name: Dovecot escapes "/" and ":" (and we ",") as octal "\NNN". */
 function hostPart(): string {
   return os.hostname().replace(/[/:,]/g, (ch) => `\\${ch.charCodeAt(0).toString(8).padStart(3, '0')}`);

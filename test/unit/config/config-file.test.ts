@@ -160,7 +160,10 @@ pairs:
   it('loads the documented example config', () => {
     const example = fileURLToPath(new URL('../../../config/example.yaml', import.meta.url));
     const config = loadConfigFile(example);
-    expect([...config.pairs.keys()]).toEqual(['alice', 'bob', 'carol', 'dave']);
+    expect([...config.pairs.keys()]).toEqual(['alice', 'bob', 'carol', 'dave', 'alice-mirror', 'alice-backup']);
+    expect(config.pairs.get('alice-mirror')).toMatchObject({ mode: 'mirror', mirror: { deleteCap: { percent: 10, minimum: 10 } } });
+    expect(config.services.get('alice-backup')).toEqual({ schedule: '0 2 * * *', watch: [] });
+    expect(config.pairs.get('alice-backup')?.target).toMatchObject({ kind: 'maildir', path: '/var/backups/alice' });
     expect(config.pairs.get('dave')?.source).toMatchObject({ kind: 'ews', user: 'CONTOSO\\svc-migrate', impersonate: 'dave@contoso.com', auth: 'ntlm' });
     expect(config.pairs.get('alice')?.target).toMatchObject({ user: 'alice@example.com' });
     expect(config.pairs.get('bob')?.source).toMatchObject({ tls: 'starttls', port: 143, caFile: '/etc/mailferry/old-example-ca.pem' });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConnectorError, type ConnectorErrorCode, type ErrorScope, type RetryKind } from '../../../src/connectors/connector-error.js';
-import { toConnectorError } from '../../../src/connectors/imap/imap-errors.js';
+import { commandFailed, toConnectorError } from '../../../src/connectors/imap/imap-errors.js';
 
 /** An error shaped the way imapflow builds them: a plain Error with properties stuck on. */
 function imapError(fields: Record<string, unknown>, message = 'Command failed'): Error {
@@ -92,6 +92,9 @@ describe('toConnectorError', () => {
     ['NONEXISTENT',
       imapError({ responseStatus: 'NO', serverResponseCode: 'NONEXISTENT', responseText: 'Mailbox does not exist: Gone' }), 'folder',
       { code: 'FOLDER_NOT_FOUND', scope: 'folder', retry: 'never', message: /^op: folder does not exist \(\[NONEXISTENT\] Mailbox does not exist: Gone\)$/ }],
+    ['mailboxMissing (imapflow SELECT of a folder LIST does not know; Dovecot 2.3 sends no code)',
+      imapError({ responseStatus: 'NO', responseText: "Mailbox doesn't exist: No/Such", mailboxMissing: true }), 'folder',
+      { code: 'FOLDER_NOT_FOUND', scope: 'folder', retry: 'never', message: /^op: folder does not exist \(Mailbox doesn't exist: No\/Such\)$/ }],
     ['NONEXISTENT with the default scope',
       imapError({ responseStatus: 'NO', serverResponseCode: 'NONEXISTENT' }), undefined,
       { code: 'FOLDER_NOT_FOUND', scope: 'folder', retry: 'never', message: /folder does not exist \(\[NONEXISTENT\] Command failed\)/ }],
@@ -144,5 +147,15 @@ describe('toConnectorError', () => {
       imapError({ responseStatus: 'NO', serverResponseCode: responseCode, responseText: 'Mailbox does not exist' }), 'append', 'message',
     );
     expect(result.scope).toBe('folder');
+  });
+
+  // imapflow answers a failed STORE/EXPUNGE/SEARCH with `false`; whether the connection is
+  // still usable tells a refusal from a lost connection.
+  it('commandFailed: a refusal on a usable connection is a retryable folder error', () => {
+    expect(commandFailed({ usable: true }, 'op')).toMatchObject({ code: 'FOLDER_FAILED', scope: 'folder', retry: 'now' });
+  });
+
+  it('commandFailed: on a closed connection it is CONNECTION_LOST', () => {
+    expect(commandFailed({ usable: false }, 'op')).toMatchObject({ code: 'CONNECTION_LOST', scope: 'account', retry: 'now' });
   });
 });

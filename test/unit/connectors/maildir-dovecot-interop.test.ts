@@ -122,3 +122,74 @@ describe('a Maildir written by MaildirTarget, served by Dovecot', () => {
     expect(status.uidNext).toBe(uid + 1);
   });
 });
+
+describe('mirror changes made by MaildirTarget, served by Dovecot', () => {
+  /** What Dovecot serves of a folder: UID -> sorted flags (without \Recent). */
+  async function servedFlags(folder: string): Promise<Map<number, string>> {
+    const client = await connectImap(account());
+    try {
+      const lock = await client.getMailboxLock(folder, { readOnly: true });
+      try {
+        const flags = new Map<number, string>();
+        for await (const m of client.fetch('1:*', { uid: true, flags: true })) {
+          flags.set(m.uid, [...(m.flags ?? [])].filter((f) => f !== '\\Recent').sort().join(' '));
+        }
+        return flags;
+      } finally {
+        lock.release();
+      }
+    } finally {
+      await client.logout();
+    }
+  }
+
+  /** Our writes run as root; Dovecot reads as the mail user. */
+  async function handOver(): Promise<void> {
+    const mail = await fs.promises.stat(path.join(dovecot.dir, 'mail'));
+    await run('chown', ['-R', `${mail.uid}:${mail.gid}`, path.join(dovecot.dir, 'mail', USER)]);
+  }
+
+  it('new flags (a new keyword, an empty set), deletions and a rename show in Dovecot as in the Maildir', async () => {
+    const target = new MaildirTarget({ root });
+    await target.connect();
+    const folder = 'Work & Play';
+    const date = new Date('2024-06-01T12:00:00Z');
+    const add = async (n: number, flags: string[]) => (await target.append(folder, Buffer.from(`Subject: m${n}\r\n\r\n${n}\r\n`), flags, date)).uid as number;
+    const [a, b, c, d] = [await add(1, ['\\Seen']), await add(2, ['\\Flagged']), await add(3, []), await add(4, ['\\Deleted'])];
+    await handOver();
+    expect((await servedFlags(folder)).get(b)).toBe('\\Flagged'); // Dovecot has read the folder (and indexed it) before the changes
+
+    await target.setFlags(folder, [
+      { uid: a, flags: ['\\Answered', 'Mirrored-Keyword'] },
+      { uid: b, flags: [] },
+    ]);
+    await target.deleteMessages(folder, [c]);
+    const before = await new MaildirSource({ root }).status('Archive/2024');
+    await target.renameFolder('Archive', 'Old Archive');
+    await handOver();
+
+    const served = await servedFlags(folder);
+    expect(served.get(a)).toBe('Mirrored-Keyword \\Answered');
+    expect(served.get(b)).toBe('');
+    expect(served.has(c)).toBe(false);
+    expect(served.get(d)).toBe('\\Deleted');
+    expect(normalizeUids(await target.fetchFlags(folder, [a, b, c, d]))).toEqual(normalizeUids([
+      { uid: a, flags: ['\\Answered', 'Mirrored-Keyword'] }, { uid: b, flags: [] }, { uid: d, flags: ['\\Deleted'] },
+    ]));
+
+    const client = await connectImap(account());
+    try {
+      const listed = (await client.list()).map((f) => f.path);
+      expect(listed).toEqual(expect.arrayContaining(['Old Archive/2024']));
+      expect(listed.filter((p) => p.startsWith('Archive'))).toEqual([]);
+      const status = await client.status('Old Archive/2024', { uidValidity: true, uidNext: true, messages: true });
+      expect(status && { uidValidity: String(status.uidValidity), uidNext: status.uidNext, messages: status.messages }).toEqual(before);
+    } finally {
+      await client.logout();
+    }
+  });
+});
+
+function normalizeUids(list: ReadonlyArray<{ uid: number; flags: readonly string[] }>) {
+  return list.map((m) => ({ uid: m.uid, flags: [...m.flags].sort() }));
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fileName, flagsOf, lettersOf, sizeOf, splitFileName, uniqueBase } from '../../../src/connectors/maildir/message-filename.js';
+import { fileName, flagsOf, foreignLetters, lettersOf, sizeOf, splitFileName, uniqueBase } from '../../../src/connectors/maildir/message-filename.js';
 
 const table = ['$Forwarded', '$Label1', 'Project-X'];
 const letterOf = (k: string) => {
@@ -25,6 +25,12 @@ describe('Maildir info letters', () => {
   it('drops \\Recent and keywords without a letter; ignores letters without a meaning', () => {
     expect(lettersOf(['\\Recent', 'NoLetter', '\\Seen'], letterOf)).toBe('S');
     expect(flagsOf('PSz', keywordOf)).toEqual(['\\Seen']);
+  });
+
+  it('keeps the letters that carry no IMAP flag (foreignLetters), sorted and once', () => {
+    expect(foreignLetters('PSabFP')).toBe('P');
+    expect(foreignLetters('DFRST')).toBe('');
+    expect(foreignLetters('')).toBe('');
   });
 
   it('splits names at ":2," and reads S=', () => {

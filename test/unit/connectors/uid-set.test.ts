@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compressUids } from '../../../src/connectors/imap/uid-set.js';
+import { compressUids, uidSetChunks } from '../../../src/connectors/imap/uid-set.js';
 
 describe('compressUids', () => {
   it.each<[string, number[], string]>([
@@ -34,5 +34,24 @@ describe('compressUids', () => {
       return b === undefined ? [a] : Array.from({ length: b - a + 1 }, (_, i) => a + i);
     });
     expect(expanded).toEqual([...new Set(uids)].sort((x, y) => x - y));
+  });
+});
+
+describe('uidSetChunks', () => {
+  it('is one set when it fits, none for no UIDs', () => {
+    expect(uidSetChunks([3, 1, 2, 9])).toEqual(['1:3,9']);
+    expect(uidSetChunks([])).toEqual([]);
+  });
+
+  it('splits scattered UIDs into sets within the length, keeping every UID once', () => {
+    const uids = Array.from({ length: 3000 }, (_, i) => i * 2 + 1);
+    const chunks = uidSetChunks(uids, 100);
+    expect(chunks.length).toBeGreaterThan(1);
+    for (const chunk of chunks) expect(chunk.length).toBeLessThanOrEqual(100);
+    expect(chunks.join(',')).toBe(compressUids(uids));
+  });
+
+  it('never splits a range', () => {
+    expect(uidSetChunks([1, 2, 3, 10, 11, 12, 20], 9)).toEqual(['1:3,10:12', '20']);
   });
 });

@@ -206,3 +206,19 @@ describe('planFolders', () => {
     expect(back.folders.map((x) => x.targetPath).sort()).toEqual(courierFolders.map((x) => x.path).sort());
   });
 });
+
+describe('planFolders: prefix (backups under Backup/<name>)', () => {
+  it('places every folder, INBOX and renamed ones included, under the prefix in the target namespace', () => {
+    const result = plan({
+      name: '', source: [f('INBOX'), f('Sent'), f('Old/2020')], targetNs: courier,
+      rules: { specialUse: false, prefix: 'Backup/alice/', renames: [{ from: 'Old/(.*)', to: 'Archive/$1' }] },
+    });
+    expect(result.folders.map(show)).toEqual([
+      'INBOX -> INBOX.Backup.alice.INBOX', 'Old/2020 -> INBOX.Backup.alice.Archive.2020', 'Sent -> INBOX.Backup.alice.Sent',
+    ]);
+  });
+
+  it('an empty prefix changes nothing', () => {
+    expect(plan({ name: '', source: [f('INBOX')], rules: { prefix: '' } }).folders.map(show)).toEqual(['INBOX -> INBOX']);
+  });
+});

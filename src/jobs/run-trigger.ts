@@ -1,0 +1,123 @@
+/**
+ * Starts runs of registered pairs on request, one at a time per pair. A request while a
+ * run is going is remembered (a set of folders, "*" for all) and taken by the next run,
+ * which starts as soon as the current one finishes: bursts of changes coalesce into few
+ * runs, and nothing asked for is dropped.
+ *
+ * The run slot (a key holding the running run's id) is the pair's lease: it is taken with
+ * SET NX and freed by the run's finish job. A slot whose run is no longer running (its
+ * record expired, or it ended without freeing the slot) is taken over.
+ *
+ * Ordering that makes requests safe: a request adds to the pending set BEFORE trying the
+ * slot; a finishing run frees the slot BEFORE looking at the pending set. Whatever the
+ * interleaving, a request either starts a run itself or is seen by the finishing one.
+ */
+import { randomBytes } from 'node:crypto';
+import { Queue, type ConnectionOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { RunStore, StateKeys } from '../state/index.js';
+import type { PairRegistry } from './pair-registry.js';
+import { DEFAULT_JOB_OPTIONS, JOB_PLAN, jobIdOf, type PlanJobData } from './queue.js';
+
+/** "Every folder", in the pending set and as a request. */
+export const ALL_FOLDERS = '*';
+
+/** KEYS: slot. ARGV: expected holder, new holder. Takes the slot over from a run that no longer holds it. */
+const TAKE_OVER = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2])
+  return 1
+end
+return 0`;
+
+/** KEYS: slot. ARGV: holder. Frees the slot only if this run holds it. */
+const FREE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0`;
+
+export class RunTrigger {
+  private readonly queues = new Map<string, Queue>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: StateKeys,
+    private readonly runs: RunStore,
+    private readonly registry: PairRegistry,
+    private readonly bullmq: { readonly connection: ConnectionOptions; readonly prefix: string },
+  ) {}
+
+  /**
+   * Asks for a run of the pair over `folders` (source paths) or every folder. Returns the
+   * id of the run it started, or undefined when a run is going (the request waits for it).
+   */
+  async request(pairId: string, folders: readonly string[] | typeof ALL_FOLDERS): Promise<string | undefined> {
+    const members = folders === ALL_FOLDERS ? [ALL_FOLDERS] : folders;
+    if (members.length === 0) return undefined;
+    await this.redis.sadd(this.keys.pendingRun(pairId), ...members);
+    return this.tryStart(pairId);
+  }
+
+  /** Called once a run has ended: frees its slot and starts the run asked for meanwhile, if any. */
+  async finished(pairId: string, runId: string): Promise<void> {
+    await this.redis.eval(FREE, 1, this.keys.activeRun(pairId), runId);
+    if ((await this.redis.scard(this.keys.pendingRun(pairId))) > 0) await this.tryStart(pairId);
+  }
+
+  async close(): Promise<void> {
+    const queues = [...this.queues.values()];
+    this.queues.clear();
+    await Promise.all(queues.map((q) => q.close()));
+  }
+
+  private async tryStart(pairId: string): Promise<string | undefined> {
+    const runId = newRunId();
+    if (!(await this.takeSlot(pairId, runId))) return undefined;
+    try {
+      const [[, pending] = [null, []]] = (await this.redis.multi().smembers(this.keys.pendingRun(pairId)).del(this.keys.pendingRun(pairId)).exec()) ?? [];
+      const asked = pending as string[];
+      // Another run took the requests between our SADD and our slot: nothing left to do.
+      if (asked.length === 0) {
+        await this.redis.eval(FREE, 1, this.keys.activeRun(pairId), runId);
+        return undefined;
+      }
+      const pair = await this.registry.get(pairId);
+      if (!pair) throw new Error(`pair ${pairId} is not registered (run \`mailferry daemon\` or \`mailferry enqueue\` with its config)`);
+      const focus = asked.includes(ALL_FOLDERS) ? undefined : asked.sort();
+      await this.runs.create({
+        runId, pairId, pairName: pair.spec.pairName, state: 'running', startedAt: new Date().toISOString(),
+        spec: JSON.stringify(pair.spec), queue: pair.queue, ...(focus === undefined ? {} : { focus: JSON.stringify(focus) }),
+      });
+      await this.queue(pair.queue).add(JOB_PLAN, { runId } satisfies PlanJobData, { ...DEFAULT_JOB_OPTIONS, jobId: jobIdOf(runId, 'plan') });
+      return runId;
+    } catch (error) {
+      await this.redis.eval(FREE, 1, this.keys.activeRun(pairId), runId);
+      throw error;
+    }
+  }
+
+  /** The slot when free, or when its holder is no longer a running run. */
+  private async takeSlot(pairId: string, runId: string): Promise<boolean> {
+    const slot = this.keys.activeRun(pairId);
+    if ((await this.redis.set(slot, runId, 'NX')) === 'OK') return true;
+    const holder = await this.redis.get(slot);
+    if (holder === null) return (await this.redis.set(slot, runId, 'NX')) === 'OK';
+    const run = await this.runs.get(holder);
+    if (run !== null && run.state === 'running') return false;
+    return (await this.redis.eval(TAKE_OVER, 1, slot, holder, runId)) === 1;
+  }
+
+  private queue(name: string): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: this.bullmq.connection, prefix: this.bullmq.prefix });
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+}
+
+export function newRunId(): string {
+  return `r${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+}
