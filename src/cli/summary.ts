@@ -55,6 +55,12 @@ function mirrorLines(folders: readonly FolderResult[]): string[] {
   return lines;
 }
 
+/** The run completed and changed nothing: a quiet pass of a mirror or schedule. */
+export function isQuietRun(outcome: RunOutcome): boolean {
+  return outcome.run.state === 'completed' && outcome.folders.every((f) => f.copied === 0 && f.quarantine.length === 0
+    && (f.mirrored === undefined || (f.mirrored.flagsUpdated === 0 && f.mirrored.deleted === 0 && f.mirrored.deletionsHeld === 0)));
+}
+
 /** One line per run, for a daemon's or mirror's log of passes. */
 export function oneLineSummary(outcome: RunOutcome): string {
   const { run, folders } = outcome;

@@ -1,5 +1,6 @@
 /** The finish job runs once every folder job has ended (done or failed) and closes the run. */
 import type { Job } from 'bullmq';
+import { SHORT_RUN_RETENTION_SECONDS } from '../state/index.js';
 import type { FinishJobData } from './queue.js';
 import { currentRun, type WorkerContext } from './worker-context.js';
 
@@ -11,7 +12,8 @@ export async function processFinish(ctx: WorkerContext, job: Job<FinishJobData>)
   // A folder job that failed before recording anything is failed too.
   const ignored = Object.keys(await job.getIgnoredChildrenFailures()).length;
   const state = failed > 0 || ignored > 0 ? 'failed' : 'completed';
-  await ctx.runs.finish(found.run.runId, state, state === 'failed' ? `${Math.max(failed, ignored)} folder(s) failed` : undefined);
+  const retention = found.spec.mode === 'mirror' ? SHORT_RUN_RETENTION_SECONDS : undefined;
+  await ctx.runs.finish(found.run.runId, state, state === 'failed' ? `${Math.max(failed, ignored)} folder(s) failed` : undefined, retention);
   // Frees the pair's run slot and starts the run asked for meanwhile (a no-op for a one-liner's run).
   await ctx.trigger.finished(found.run.pairId, found.run.runId);
 }

@@ -93,6 +93,7 @@ async function copyAndMirror(ctx: WorkerContext, run: RunRecord, spec: RunSpec, 
     fullCompare: focus === undefined || focus.includes(input.sourcePath),
     now: Date.now(),
   });
-  if (mirrored.heldReason) input.log.warn({ held: mirrored.deletionsHeld, reason: mirrored.heldReason }, 'deletions held');
+  // A mirror's held deletions wait for someone to confirm them; a backup's wait for their retention, by design.
+  if (mirrored.heldReason) input.log[mode === 'mirror' ? 'warn' : 'debug']({ held: mirrored.deletionsHeld, reason: mirrored.heldReason }, 'deletions held');
   return { ...copied, mirrored };
 }

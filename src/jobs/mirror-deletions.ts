@@ -44,6 +44,8 @@ export interface DeletionOutcome {
 }
 
 export async function followDeletions(input: DeletionInput): Promise<DeletionOutcome> {
+  // Without a retention rule a backup keeps everything: no listing, nothing to record or wait for.
+  if (input.policy.mode === 'backup' && input.policy.options.keepDeletedDays === undefined) return { deleted: 0, held: 0 };
   const listing = await input.source.listAllUids(input.sourcePath);
   if (listing.uidValidity !== input.uidValidity) {
     // The copy step re-matches the folder by content next time; deleting by old UIDs now could hit the wrong mail.
@@ -71,8 +73,8 @@ export async function followDeletions(input: DeletionInput): Promise<DeletionOut
 
 /** A backup records when each deletion was first seen, and deletes it once the retention has passed. */
 async function backupRetention(input: DeletionInput, options: BackupOptions, gone: readonly number[]): Promise<DeletionOutcome> {
+  if (options.keepDeletedDays === undefined) return { deleted: 0, held: 0 };
   await input.state.markGone(input.lease, gone, input.now);
-  if (options.keepDeletedDays === undefined) return { deleted: 0, held: gone.length, heldReason: 'deleted on the source; kept in the backup (no retention rule)' };
   const firstSeen = await input.state.gone();
   const keepMs = options.keepDeletedDays * DAY_MS;
   const expired = gone.filter((uid) => (firstSeen.get(uid) ?? input.now) + keepMs <= input.now);

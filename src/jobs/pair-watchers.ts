@@ -47,8 +47,7 @@ export async function startWatchers(deps: WatchDeps, pairs: readonly RegisteredP
   const running: Array<Promise<void>> = [];
   const watched: Array<{ pairName: string; folder: string }> = [];
   const perAccount = new Map<string, number>();
-  for (const pair of pairs) {
-    if (pair.spec.mode !== 'mirror' || pair.service.watch.length === 0) continue;
+  const watchPair = async (pair: RegisteredPair): Promise<void> => {
     const folders = await watchedFolders(deps, pair);
     const accountKey = JSON.stringify(pair.spec.source);
     for (const folder of folders) {
@@ -58,11 +57,20 @@ export async function startWatchers(deps: WatchDeps, pairs: readonly RegisteredP
         continue;
       }
       const watcher = await deps.createWatcher(pair.spec.source);
-      if (!watcher) break;
+      if (!watcher) return;
       perAccount.set(accountKey, used + 1);
       watched.push({ pairName: pair.spec.pairName, folder });
       running.push(watchOne(deps, pair, folder, watcher, stop.signal));
     }
+  };
+  for (const pair of pairs) {
+    if (pair.spec.mode !== 'mirror' || pair.service.watch.length === 0) continue;
+    // A source that cannot be listed now (server down, restarting) is tried again later;
+    // meanwhile the pair's full passes keep it in sync.
+    await watchPair(pair).catch((error: unknown) => {
+      deps.log.warn({ err: error, pair: pair.spec.pairName }, 'cannot start watchers yet; retrying every 30 s');
+      running.push(retryUntilStarted(() => watchPair(pair), stop.signal, deps.log));
+    });
   }
   return {
     watched,
@@ -72,6 +80,24 @@ export async function startWatchers(deps: WatchDeps, pairs: readonly RegisteredP
       await Promise.allSettled(running);
     },
   };
+}
+
+const RETRY_WATCHERS_MS = 30_000;
+
+async function retryUntilStarted(start: () => Promise<void>, signal: AbortSignal, log: Logger): Promise<void> {
+  while (!signal.aborted) {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, RETRY_WATCHERS_MS);
+      signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+    });
+    if (signal.aborted) return;
+    try {
+      await start();
+      return;
+    } catch (error) {
+      log.debug({ err: error }, 'watchers still cannot start');
+    }
+  }
 }
 
 async function watchOne(deps: WatchDeps, pair: RegisteredPair, folder: string, watcher: FolderWatcher, signal: AbortSignal): Promise<void> {

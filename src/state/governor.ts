@@ -10,6 +10,8 @@
  * refreshed: a crashed process's slots free themselves after the TTL.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { processGone } from './process-gone.js';
 import type { Redis } from 'ioredis';
 import { checkLimits, type Claim, type GovernorBlock, type GovernorLimitName } from './governor-limits.js';
 import { ACQUIRE_SLOTS, COUNT_HOLDERS, REFRESH_SLOTS, RELEASE_SLOT } from './governor-scripts.js';
@@ -90,6 +92,8 @@ export class Governor {
       const result = await this.tryAcquire(claims);
       if ('slots' in result) return result.slots;
       throwIfAborted(signal);
+      // A process killed on this host leaves its slots behind until they expire: free them now.
+      if (await this.reapDeadHolders(result.blocked)) continue;
       const remaining = deadline - Date.now();
       if (remaining <= 0) throw new GovernorTimeoutError(result.blocked);
       await this.pause(Math.min(remaining, retryDelay(attempt, result.blocked)), signal);
@@ -99,7 +103,8 @@ export class Governor {
   /** One attempt: every claim's slot, or which limit blocked (and nothing taken). */
   async tryAcquire(claims: readonly Claim[]): Promise<GovernorAttempt> {
     if (this.closed) throw new Error('the governor is closed');
-    const ids = claims.map(() => randomBytes(8).toString('hex'));
+    // host:pid:random, like lease tokens, so that a dead holder on this host can be recognised.
+    const ids = claims.map(() => `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`);
     const keys: string[] = [];
     const args: (string | number)[] = [this.slotTtlMs, this.loginWindowMs];
     claims.forEach((claim, i) => {
@@ -120,6 +125,23 @@ export class Governor {
       return { blocked: limit === 'logins' ? { limit, claim, retryInMs } : { limit, claim } };
     }
     return { slots: claims.map((claim, i) => this.hold(claim, ids[i]!, keys[i * 5]!, keys[i * 5 + 1]!)) };
+  }
+
+  /**
+   * Removes the slots of processes that no longer exist on this host from the keys that
+   * blocked (never the login history: a login happened). True if any was removed.
+   */
+  private async reapDeadHolders(blocked: GovernorBlock): Promise<boolean> {
+    if (blocked.limit === 'logins') return false;
+    const key = blocked.limit === 'server'
+      ? this.keys.governorHolders('server', governorHash(blocked.claim.server))
+      : this.keys.governorHolders('account', governorHash(blocked.claim.account));
+    const dead = (await this.redis.zrange(key, 0, -1)).filter(holderIsDeadHere);
+    if (dead.length === 0) return false;
+    const server = this.keys.governorHolders('server', governorHash(blocked.claim.server));
+    const account = this.keys.governorHolders('account', governorHash(blocked.claim.account));
+    await this.redis.multi().zrem(server, ...dead).zrem(account, ...dead).exec();
+    return true;
   }
 
   /** Slots held right now (not expired) on a server or for an account, by every process. */
@@ -195,4 +217,11 @@ function retryDelay(attempt: number, blocked: GovernorBlock): number {
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (!signal?.aborted) return;
   throw signal.reason instanceof Error ? signal.reason : new DOMException('the wait for a connection slot was aborted', 'AbortError');
+}
+
+/** A holder id "host:pid:random" of a process on this host that is gone. */
+function holderIsDeadHere(id: string): boolean {
+  const [host, pid] = id.split(':');
+  if (host !== hostname() || pid === undefined || !/^\d+$/.test(pid)) return false;
+  return Number(pid) !== process.pid && processGone(Number(pid));
 }

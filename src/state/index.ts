@@ -2,7 +2,7 @@ export { StateKeys, DEFAULT_PREFIX, folderId } from './keys.js';
 export { FolderState, type PageCommit } from './folder-state.js';
 export type { FolderCheckpoint, AppendIntent, QuarantineRecord } from './folder-checkpoint.js';
 export { Lease, LeaseHeldError, LEASE_TTL_MS } from './lease.js';
-export { RunStore } from './run-store.js';
+export { RunStore, SHORT_RUN_RETENTION_SECONDS } from './run-store.js';
 export type { RunRecord, RunState, FolderResult, FolderOutcome, FolderProgress, MirrorTally, QuarantinedMessage } from './run-records.js';
 export { checkRedisPolicy, RedisPolicyError } from './redis-policy.js';
 export { ensureEmbeddedRedis, EmbeddedRedisError, type EmbeddedRedis } from './embedded-redis.js';

@@ -5,6 +5,10 @@ import type { FolderProgress, FolderResult, RunRecord, RunState } from './run-re
 
 /** Finished runs are kept this long for `mailferry status`. */
 const RUN_RETENTION_SECONDS = 30 * 24 * 3600;
+/** A mirror makes a run per burst of changes: its runs are kept a day. */
+export const SHORT_RUN_RETENTION_SECONDS = 24 * 3600;
+/** The run index keeps at most this many ids (a busy mirror adds thousands a day). */
+const RUN_INDEX_MAX = 10_000;
 
 export class RunStore {
   constructor(private readonly redis: Redis, private readonly keys: StateKeys) {}
@@ -26,6 +30,7 @@ export class RunStore {
       .zadd(this.keys.runs(), startedAt, record.runId)
       // Run records expire after the retention; drop their ids from the index too.
       .zremrangebyscore(this.keys.runs(), '-inf', startedAt - RUN_RETENTION_SECONDS * 1000)
+      .zremrangebyrank(this.keys.runs(), 0, -RUN_INDEX_MAX - 1)
       .set(this.keys.currentRun(record.pairId), record.runId)
       .exec();
   }
@@ -40,14 +45,14 @@ export class RunStore {
     return (await this.redis.get(this.keys.currentRun(run.pairId))) === run.runId;
   }
 
-  async finish(runId: string, state: RunState, error?: string): Promise<void> {
+  async finish(runId: string, state: RunState, error?: string, retentionSeconds = RUN_RETENTION_SECONDS): Promise<void> {
     const fields: Record<string, string> = { state, finishedAt: new Date().toISOString() };
     if (error !== undefined) fields.error = error;
     await this.redis.multi()
       .hset(this.keys.run(runId), fields)
-      .expire(this.keys.run(runId), RUN_RETENTION_SECONDS)
-      .expire(this.keys.runFolders(runId), RUN_RETENTION_SECONDS)
-      .expire(this.keys.runProgress(runId), RUN_RETENTION_SECONDS)
+      .expire(this.keys.run(runId), retentionSeconds)
+      .expire(this.keys.runFolders(runId), retentionSeconds)
+      .expire(this.keys.runProgress(runId), retentionSeconds)
       .exec();
   }
 

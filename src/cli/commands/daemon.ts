@@ -10,6 +10,7 @@ import { SHARED_QUEUE } from '../../jobs/index.js';
 import { checkReadable } from '../account-check.js';
 import { startRunFeed } from '../run-feed.js';
 import { servePairs } from '../serve-pairs.js';
+import { isQuietRun } from '../summary.js';
 import { openSession } from '../session.js';
 
 export interface DaemonOptions {
@@ -37,7 +38,7 @@ export async function daemon(options: DaemonOptions): Promise<number> {
       queue: SHARED_QUEUE, concurrency: options.concurrency ?? config.concurrency ?? 4, watchersPerAccount: options.watchersPerAccount,
     });
     const feed = startRunFeed(session, new Set(served.pairs.map((p) => p.pairId)), (outcome, line) => {
-      session.log.info({ pair: outcome.run.pairName, runId: outcome.run.runId, state: outcome.run.state }, line);
+      session.log[isQuietRun(outcome) ? 'debug' : 'info']({ pair: outcome.run.pairName, runId: outcome.run.runId, state: outcome.run.state }, line);
     });
     session.log.info({ pairs: served.pairs.length, watched: served.watchers.watched.length }, 'daemon started');
     await new Promise<void>((resolve) => session.signal.addEventListener('abort', () => resolve(), { once: true }));

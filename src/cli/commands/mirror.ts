@@ -2,7 +2,7 @@
  * `mailferry mirror --source URL --target URL`: keeps the target following the source in
  * the foreground, until SIGINT/SIGTERM: new messages, flag changes, deletions (within the
  * cap), new and renamed folders. Push from watched folders (IMAP IDLE), and a full pass
- * every --poll-seconds for the rest. One line per pass on stdout.
+ * every --poll-seconds for the rest. One line on stdout per pass that changed something.
  *
  * `--once` makes one full pass and exits with the summary and exit codes of `migrate`.
  */
@@ -12,7 +12,7 @@ import { checkReadable } from '../account-check.js';
 import { startRunFeed } from '../run-feed.js';
 import { servePairs } from '../serve-pairs.js';
 import { openSession, type Session } from '../session.js';
-import { exitCodeOf, formatSummary, type RunOutcome } from '../summary.js';
+import { exitCodeOf, formatSummary, isQuietRun, type RunOutcome } from '../summary.js';
 import { planMigration, type MigrateOptions } from './migrate.js';
 
 export interface MirrorOptions extends Omit<MigrateOptions, 'config' | 'pair' | 'pageSize' | 'mappingReport'> {
@@ -61,7 +61,10 @@ async function mirrorForever(session: Session, spec: RunSpec, service: ReturnTyp
   const served = await servePairs(session, [{ spec, service }], {
     queue: queueNameOf(pairIdOf(spec)), concurrency: options.concurrency ?? 4, watchersPerAccount: options.watchersPerAccount,
   });
-  const feed = startRunFeed(session, new Set(served.pairs.map((p) => p.pairId)), (_, line) => process.stdout.write(`${line}\n`));
+  // Passes that changed nothing are not news: only the others get a line.
+  const feed = startRunFeed(session, new Set(served.pairs.map((p) => p.pairId)), (outcome, line) => {
+    if (!isQuietRun(outcome)) process.stdout.write(`${line}\n`);
+  });
   process.stderr.write(`Mirroring ${spec.pairName}; watching ${served.watchers.watched.map((w) => w.folder).join(', ') || 'no folder (polling only)'}, `
     + `a full pass every ${service.pollSeconds} s. Stop with Ctrl-C.\n`);
   await new Promise<void>((resolve) => session.signal.addEventListener('abort', () => resolve(), { once: true }));

@@ -1,7 +1,8 @@
+import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  DEFAULT_GOVERNOR_LIMITS, Governor, GovernorTimeoutError, StateKeys,
+  DEFAULT_GOVERNOR_LIMITS, Governor, GovernorTimeoutError, StateKeys, governorHash,
   type Claim, type GovernorLimits, type GovernorOptions, type GovernorSlot,
 } from '../../../src/state/index.js';
 import { startRedis, type RedisServer } from '../../support/redis.js';
@@ -155,6 +156,24 @@ describe('Governor expiry', () => {
     expect(Date.now() - started).toBeLessThan(2000);
     expect(await other.holders('account', wanted.account)).toBe(1);
     await taken!.release();
+  });
+});
+
+describe('Governor: a holder killed on this host', () => {
+  it('gets its slots taken at once instead of after the TTL (a restarted daemon is not kept waiting)', async () => {
+    const keys = freshKeys();
+    const wanted = claim('alice', { connectionsPerAccount: 1 });
+    // What a SIGKILLed process on this host leaves behind: a slot valid for another minute.
+    const dead = `${hostname()}:999999:deadbeef`;
+    const holders = keys.governorHolders('account', governorHash(wanted.account));
+    const redis = await client();
+    await redis.zadd(holders, Date.now() + 60_000, dead);
+    const g = await governor(keys);
+    const started = Date.now();
+    const [slot] = await g.acquire([wanted], { timeoutMs: 5000 });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(await redis.zscore(holders, dead)).toBeNull();
+    await slot!.release();
   });
 });
 
