@@ -5,7 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { ConfigError, readEnvironment, type ConnectionLimitsGiven, type Environment } from '../config/index.js';
+import { ConfigError, readEnvironment, type ConnectionLimitsGiven, type Environment, type LoadedConfig } from '../config/index.js';
 import {
   armCrashPoint, ByteBudget, ConnectionPool, defaultConnectorFactory, PairRegistry, RunTrigger, startWorkers,
   type ConnectorFactory, type RunningWorkers, type WorkerContext,
@@ -51,6 +51,18 @@ export interface Session {
   /** Works the jobs of these queues in this process until closed. */
   startWorkers(queueNames: readonly string[], concurrency: number): RunningWorkers;
   close(): Promise<void>;
+}
+
+/** A session for a config file's pairs: its Redis and state dir unless the command line says otherwise, and its limits. */
+export function openConfigSession(config: LoadedConfig, given: { readonly redis?: string; readonly stateDir?: string }): Promise<Session> {
+  const redis = given.redis ?? config.redis;
+  const stateDir = given.stateDir ?? config.stateDir;
+  return openSession({
+    interactive: false,
+    limits: config.limits,
+    ...(redis === undefined ? {} : { redis }),
+    ...(stateDir === undefined ? {} : { stateDir }),
+  });
 }
 
 export async function openSession(options: SessionOptions): Promise<Session> {

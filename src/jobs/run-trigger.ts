@@ -19,6 +19,9 @@ import type { RunStore, StateKeys } from '../state/index.js';
 import type { PairRegistry } from './pair-registry.js';
 import { DEFAULT_JOB_OPTIONS, JOB_PLAN, jobIdOf, type PlanJobData } from './queue.js';
 
+/** How long the answer to a request (which run took it) is kept for its requester. */
+const REQUEST_ANSWER_SECONDS = 24 * 3600;
+
 /** "Every folder", in the pending set and as a request. */
 export const ALL_FOLDERS = '*';
 
@@ -52,11 +55,21 @@ export class RunTrigger {
    * Asks for a run of the pair over `folders` (source paths) or every folder. Returns the
    * id of the run it started, or undefined when a run is going (the request waits for it).
    */
-  async request(pairId: string, folders: readonly string[] | typeof ALL_FOLDERS): Promise<string | undefined> {
+  async request(pairId: string, folders: readonly string[] | typeof ALL_FOLDERS, token?: string): Promise<string | undefined> {
     const members = folders === ALL_FOLDERS ? [ALL_FOLDERS] : folders;
     if (members.length === 0) return undefined;
-    await this.redis.sadd(this.keys.pendingRun(pairId), ...members);
+    const multi = this.redis.multi().sadd(this.keys.pendingRun(pairId), ...members);
+    if (token !== undefined) multi.sadd(this.keys.pendingTokens(pairId), token);
+    await multi.exec();
     return this.tryStart(pairId);
+  }
+
+  /**
+   * The run that took the request made with `token`, once one has (it may be a run
+   * started by another process, after the run that was going when the request came).
+   */
+  async runOfRequest(token: string): Promise<string | undefined> {
+    return (await this.redis.get(this.keys.requestRun(token))) ?? undefined;
   }
 
   /** Called once a run has ended: frees its slot and starts the run asked for meanwhile, if any. */
@@ -74,9 +87,16 @@ export class RunTrigger {
   private async tryStart(pairId: string): Promise<string | undefined> {
     const runId = newRunId();
     if (!(await this.takeSlot(pairId, runId))) return undefined;
+    let asked: string[] = [];
+    let tokens: string[] = [];
+    let created = false;
     try {
-      const [[, pending] = [null, []]] = (await this.redis.multi().smembers(this.keys.pendingRun(pairId)).del(this.keys.pendingRun(pairId)).exec()) ?? [];
-      const asked = pending as string[];
+      const taken = await this.redis.multi()
+        .smembers(this.keys.pendingRun(pairId)).smembers(this.keys.pendingTokens(pairId))
+        .del(this.keys.pendingRun(pairId), this.keys.pendingTokens(pairId))
+        .exec();
+      asked = (taken?.[0]?.[1] ?? []) as string[];
+      tokens = (taken?.[1]?.[1] ?? []) as string[];
       // Another run took the requests between our SADD and our slot: nothing left to do.
       if (asked.length === 0) {
         await this.redis.eval(FREE, 1, this.keys.activeRun(pairId), runId);
@@ -89,9 +109,21 @@ export class RunTrigger {
         runId, pairId, pairName: pair.spec.pairName, state: 'running', startedAt: new Date().toISOString(),
         spec: JSON.stringify(pair.spec), queue: pair.queue, ...(focus === undefined ? {} : { focus: JSON.stringify(focus) }),
       });
+      created = true;
       await this.queue(pair.queue).add(JOB_PLAN, { runId } satisfies PlanJobData, { ...DEFAULT_JOB_OPTIONS, jobId: jobIdOf(runId, 'plan') });
+      if (tokens.length > 0) {
+        const answers = this.redis.multi();
+        for (const token of tokens) answers.set(this.keys.requestRun(token), runId, 'EX', REQUEST_ANSWER_SECONDS);
+        await answers.exec();
+      }
       return runId;
     } catch (error) {
+      // Give the requests back for the next run, then free the slot.
+      if (created) await this.runs.finish(runId, 'failed', `could not be queued: ${(error as Error).message}`);
+      const back = this.redis.multi();
+      if (asked.length > 0) back.sadd(this.keys.pendingRun(pairId), ...asked);
+      if (tokens.length > 0) back.sadd(this.keys.pendingTokens(pairId), ...tokens);
+      await back.exec();
       await this.redis.eval(FREE, 1, this.keys.activeRun(pairId), runId);
       throw error;
     }

@@ -89,6 +89,16 @@ export class StateKeys {
     return `${this.prefix}:pair:${pairId}:pending-run`;
   }
 
+  /** Set: tokens of the requests waiting in pendingRun; the run that takes them answers each (see requestRun). */
+  pendingTokens(pairId: string): string {
+    return `${this.prefix}:pair:${pairId}:pending-tokens`;
+  }
+
+  /** String: the id of the run that took a request (by the requester's token), for a caller waiting on it. */
+  requestRun(token: string): string {
+    return `${this.prefix}:request:${token}`;
+  }
+
   /** String: the id of the pair's current run; jobs of older runs find they were superseded. */
   currentRun(pairId: string): string {
     return `${this.prefix}:pair:${pairId}:current-run`;

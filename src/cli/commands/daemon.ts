@@ -11,7 +11,7 @@ import { checkReadable } from '../account-check.js';
 import { startRunFeed } from '../run-feed.js';
 import { servePairs } from '../serve-pairs.js';
 import { isQuietRun } from '../summary.js';
-import { openSession } from '../session.js';
+import { openConfigSession } from '../session.js';
 
 export interface DaemonOptions {
   readonly config: string;
@@ -24,14 +24,7 @@ export interface DaemonOptions {
 export async function daemon(options: DaemonOptions): Promise<number> {
   const config = loadConfigFile(options.config);
   checkReadable([...config.pairs.values()]);
-  const redis = options.redis ?? config.redis;
-  const stateDir = options.stateDir ?? config.stateDir;
-  const session = await openSession({
-    interactive: false,
-    ...(redis === undefined ? {} : { redis }),
-    ...(stateDir === undefined ? {} : { stateDir }),
-    limits: config.limits,
-  });
+  const session = await openConfigSession(config, options);
   try {
     const entries = [...config.pairs].map(([name, spec]) => ({ spec, service: config.services.get(name) ?? { watch: [] } }));
     const served = await servePairs(session, entries, {

@@ -5,9 +5,10 @@
  * a second one beside it. `--wait` stays until the runs end and exits like `migrate`.
  */
 import { ConfigError, loadConfigFile } from '../../config/index.js';
-import { ALL_FOLDERS, SHARED_QUEUE } from '../../jobs/index.js';
+import { SHARED_QUEUE } from '../../jobs/index.js';
 import { checkReadable } from '../account-check.js';
-import { openSession, type Session } from '../session.js';
+import { requestRun, waitForRequestedRun, type RunRequest } from '../requested-run.js';
+import { openConfigSession, type Session } from '../session.js';
 import { exitCodeOf, oneLineSummary } from '../summary.js';
 
 export interface EnqueueOptions {
@@ -26,41 +27,30 @@ export async function enqueue(options: EnqueueOptions): Promise<number> {
   }
   if (names.length === 0) throw new ConfigError(`${options.config}: no pairs defined`);
   checkReadable(names.map((name) => config.pairs.get(name)).filter((spec) => spec !== undefined));
-  const redis = options.redis ?? config.redis;
-  const stateDir = options.stateDir ?? config.stateDir;
-  const session = await openSession({
-    interactive: false,
-    ...(redis === undefined ? {} : { redis }),
-    ...(stateDir === undefined ? {} : { stateDir }),
-  });
+  const session = await openConfigSession(config, options);
   try {
-    const asked = Date.now();
-    const pairIds: string[] = [];
+    const requests: Array<RunRequest & { name: string }> = [];
     for (const name of names) {
       const spec = config.pairs.get(name);
       if (!spec) continue;
       const pair = await session.registry.register(spec, SHARED_QUEUE, config.services.get(name) ?? { watch: [] });
-      const runId = await session.trigger.request(pair.pairId, ALL_FOLDERS);
-      pairIds.push(pair.pairId);
-      process.stderr.write(runId ? `${name}: queued run ${runId}\n` : `${name}: a run is in progress; the next one starts when it ends\n`);
+      const request = await requestRun(session, pair.pairId);
+      requests.push({ ...request, name });
+      process.stderr.write(request.started ? `${name}: queued run ${request.started}\n` : `${name}: a run is in progress; the next one starts when it ends\n`);
     }
-    return options.wait ? await waitForAll(session, pairIds, asked) : 0;
+    return options.wait ? await waitForAll(session, requests) : 0;
   } finally {
     await session.close();
   }
 }
 
-/** Waits until every pair has a run started after `since` that has ended; prints one line each. */
-async function waitForAll(session: Session, pairIds: readonly string[], since: number): Promise<number> {
-  const codes = new Map<string, number>();
-  while (codes.size < pairIds.length && !session.signal.aborted) {
-    for (const run of await session.runs.recent(Math.max(100, pairIds.length * 4))) {
-      if (codes.has(run.pairId) || !pairIds.includes(run.pairId) || run.state === 'running' || Date.parse(run.startedAt) < since - 1000) continue;
-      const outcome = { run, folders: await session.runs.folderResults(run.runId) };
-      codes.set(run.pairId, exitCodeOf(outcome));
-      process.stdout.write(`${oneLineSummary(outcome)}\n`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  return session.interruptedWith() ?? Math.max(0, ...codes.values());
+/** Waits for the run of every request; prints one line each as they end. */
+async function waitForAll(session: Session, requests: readonly RunRequest[]): Promise<number> {
+  const codes = await Promise.all(requests.map(async (request) => {
+    const outcome = await waitForRequestedRun(session, request);
+    if (!outcome) return undefined;
+    process.stdout.write(`${oneLineSummary(outcome)}\n`);
+    return exitCodeOf(outcome);
+  }));
+  return session.interruptedWith() ?? Math.max(0, ...codes.map((code) => code ?? 0));
 }

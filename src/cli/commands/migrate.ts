@@ -5,7 +5,7 @@
  */
 import {
   ConfigError, DEFAULT_COPY_OPTIONS, DEFAULT_POP3_OPTIONS, accountLabel, checkPairKinds, loadConfigFile, pairIdOf, parseAccountUrl, parseDeletion,
-  SOURCE_PASSWORD_ENV, TARGET_PASSWORD_ENV, type Pop3Options, type RunSpec, type SecretRef,
+  SOURCE_PASSWORD_ENV, type ConnectionLimitsGiven, TARGET_PASSWORD_ENV, type Pop3Options, type RunSpec, type SecretRef,
 } from '../../config/index.js';
 import { SHARED_QUEUE, enqueueRun, queueNameOf, type EnqueuedRun } from '../../jobs/index.js';
 import { DEFAULT_FOLDER_RULES, type DateSource } from '../../mapping/index.js';
@@ -47,6 +47,8 @@ interface Plan {
   readonly redis?: string;
   readonly stateDir?: string;
   readonly concurrency: number;
+  /** Governor limits from the config file. */
+  readonly limits?: ConnectionLimitsGiven;
 }
 
 /** Turns options into run specs; every problem is a ConfigError naming what to fix. */
@@ -65,7 +67,7 @@ export function planMigration(options: MigrateOptions): Plan {
       return spec;
     });
     if (specs.length === 0) throw new ConfigError(`${options.config}: no pairs defined`);
-    return checkMappingReport(withLocation({ specs, shared: true, concurrency: options.concurrency ?? config.concurrency ?? 4 }, options.redis ?? config.redis, options.stateDir ?? config.stateDir), options);
+    return checkMappingReport(withLocation({ specs, shared: true, limits: config.limits, concurrency: options.concurrency ?? config.concurrency ?? 4 }, options.redis ?? config.redis, options.stateDir ?? config.stateDir), options);
   }
   if (!options.source || !options.target) {
     throw new ConfigError('give --source URL and --target URL (e.g. --source imaps://alice@old.example.com --target imaps://alice@new.example.com), or --config FILE');

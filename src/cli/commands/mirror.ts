@@ -7,12 +7,13 @@
  * `--once` makes one full pass and exits with the summary and exit codes of `migrate`.
  */
 import { ConfigError, DEFAULT_DELETE_CAP, checkModeKinds, pairIdOf, pairService, type RunSpec } from '../../config/index.js';
-import { ALL_FOLDERS, queueNameOf } from '../../jobs/index.js';
+import { queueNameOf } from '../../jobs/index.js';
 import { checkReadable } from '../account-check.js';
+import { requestRun, waitForRequestedRun } from '../requested-run.js';
 import { startRunFeed } from '../run-feed.js';
 import { servePairs } from '../serve-pairs.js';
 import { openSession, type Session } from '../session.js';
-import { exitCodeOf, formatSummary, isQuietRun, type RunOutcome } from '../summary.js';
+import { exitCodeOf, formatSummary, isQuietRun } from '../summary.js';
 import { planMigration, type MigrateOptions } from './migrate.js';
 
 export interface MirrorOptions extends Omit<MigrateOptions, 'config' | 'pair' | 'pageSize' | 'mappingReport'> {
@@ -78,9 +79,7 @@ async function mirrorOnce(session: Session, spec: RunSpec, options: MirrorOption
   const pair = await session.registry.register(spec, queueNameOf(pairIdOf(spec)), { watch: [] });
   const workers = session.startWorkers([pair.queue], options.concurrency ?? 4);
   try {
-    const asked = Date.now();
-    await session.trigger.request(pair.pairId, ALL_FOLDERS);
-    const outcome = await waitForRunAfter(session, pair.pairId, asked);
+    const outcome = await waitForRequestedRun(session, await requestRun(session, pair.pairId));
     if (!outcome) return session.interruptedWith() ?? 1;
     if (options.json) process.stdout.write(`${JSON.stringify({ pair: outcome.run.pairName, runId: outcome.run.runId, state: outcome.run.state, exitCode: exitCodeOf(outcome), folders: outcome.folders }, null, 2)}\n`);
     else process.stdout.write(`${formatSummary(outcome)}\n`);
@@ -88,15 +87,4 @@ async function mirrorOnce(session: Session, spec: RunSpec, options: MirrorOption
   } finally {
     await workers.close();
   }
-}
-
-/** The first run of the pair started at or after `since`, once it has ended (or undefined when interrupted). */
-async function waitForRunAfter(session: Session, pairId: string, since: number): Promise<RunOutcome | undefined> {
-  while (!session.signal.aborted) {
-    const runs = await session.runs.recent(20);
-    const run = runs.reverse().find((r) => r.pairId === pairId && Date.parse(r.startedAt) >= since - 1000);
-    if (run && run.state !== 'running') return { run, folders: await session.runs.folderResults(run.runId) };
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  return undefined;
 }

@@ -64,7 +64,12 @@ async function describeRun(session: Session, run: RunRecord) {
     messages: { done: progress.reduce((s, p) => s + p.done, 0), total: progress.reduce((s, p) => s + p.total, 0) },
     copied: results.reduce((s, r) => s + r.copied, 0),
     quarantined: results.reduce((s, r) => s + r.quarantine.length, 0),
-    folders: progress.map((p) => ({ ...p, result: results.find((r) => r.sourcePath === p.sourcePath) ?? null })),
+    // Every folder with progress or a result: a folder with nothing to copy (a mirror's
+    // flags-only pass, an unchanged folder) has a result but never reported progress.
+    folders: [...new Set([...progress.map((p) => p.sourcePath), ...results.map((r) => r.sourcePath)])].sort().map((sourcePath) => {
+      const p = progress.find((x) => x.sourcePath === sourcePath);
+      return { sourcePath, done: p?.done ?? 0, total: p?.total ?? 0, result: results.find((r) => r.sourcePath === sourcePath) ?? null };
+    }),
   };
 }
 

@@ -5,7 +5,7 @@
  */
 import { loadConfigFile } from '../../config/index.js';
 import { SHARED_QUEUE } from '../../jobs/index.js';
-import { openSession } from '../session.js';
+import { openConfigSession } from '../session.js';
 
 export interface WorkerCommandOptions {
   readonly config: string;
@@ -16,13 +16,7 @@ export interface WorkerCommandOptions {
 
 export async function worker(options: WorkerCommandOptions): Promise<number> {
   const config = loadConfigFile(options.config);
-  const redis = options.redis ?? config.redis;
-  const stateDir = options.stateDir ?? config.stateDir;
-  const session = await openSession({
-    interactive: false,
-    ...(redis === undefined ? {} : { redis }),
-    ...(stateDir === undefined ? {} : { stateDir }),
-  });
+  const session = await openConfigSession(config, options);
   const workers = session.startWorkers([SHARED_QUEUE], options.concurrency ?? config.concurrency ?? 4);
   session.log.info({ pairs: config.pairs.size }, 'worker started; waiting for jobs');
   await new Promise<void>((resolve) => session.signal.addEventListener('abort', () => resolve(), { once: true }));
