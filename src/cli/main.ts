@@ -25,7 +25,8 @@ const program = new Command()
   .addHelpText('after', `
 Exit codes:
   0    every selected message is on the target
-  1    finished, but some messages are quarantined or a folder failed (see the summary)
+  1    finished, but some messages are quarantined, a folder failed, or a mirror held
+       deletions back (see the summary)
   2    bad input: usage, config file, secrets, Redis settings
   3    an account could not be used: authentication, TLS or connection failure
   130  interrupted (SIGINT), 143 terminated (SIGTERM): run again to resume

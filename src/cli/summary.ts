@@ -13,7 +13,17 @@ export function exitCodeOf(outcome: RunOutcome): number {
   if (run.state === 'failed' && folders.length === 0) return EXIT.ACCOUNT;
   if (run.state !== 'completed') return EXIT.INCOMPLETE;
   const missing = folders.some((f) => f.outcome === 'failed' || f.quarantine.length > 0);
-  return missing ? EXIT.INCOMPLETE : EXIT.OK;
+  return missing || heldByMirror(outcome) > 0 ? EXIT.INCOMPLETE : EXIT.OK;
+}
+
+/**
+ * Deletions a mirror held back (over its cap, or from an untrusted listing): the target
+ * still has mail the source deleted, until someone confirms. A backup keeping deleted mail
+ * for its retention is doing its job, not waiting for anyone.
+ */
+function heldByMirror(outcome: RunOutcome): number {
+  const mode = (JSON.parse(outcome.run.spec) as { mode?: string }).mode;
+  return mode === 'mirror' ? outcome.folders.reduce((sum, f) => sum + (f.mirrored?.deletionsHeld ?? 0), 0) : 0;
 }
 
 export function formatSummary(outcome: RunOutcome): string {
@@ -88,7 +98,11 @@ function verdict(outcome: RunOutcome): string {
   if (code === EXIT.OK) return `Done: every selected message is on the target (${selected} handled in this run).`;
   const failed = outcome.folders.filter((f) => f.outcome === 'failed').length;
   const missing = outcome.folders.reduce((sum, f) => sum + f.quarantine.length, 0);
-  const parts = [missing > 0 ? `${missing} message(s) quarantined` : '', failed > 0 ? `${failed} folder(s) failed` : ''].filter(Boolean);
+  const held = heldByMirror(outcome);
+  const parts = [
+    missing > 0 ? `${missing} message(s) quarantined` : '', failed > 0 ? `${failed} folder(s) failed` : '',
+    held > 0 ? `${held} deletion(s) held (see above; --confirm-deletes lets them through)` : '',
+  ].filter(Boolean);
   return `Incomplete: ${parts.join(', ') || outcome.run.error || 'the run did not complete'}. Re-run to retry.`;
 }
 

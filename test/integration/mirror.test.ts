@@ -245,8 +245,8 @@ describe('mailferry mirror --once: deletions', () => {
     console.log(`mirror --once with held deletions: exit code ${held.code}`);
     expect(held.stdout).toMatch(/held/);
     expect(held.stdout).toMatch(/20 deletion\(s\) held/);
-    // Held deletions are not missing mail: everything of the source is on the target.
-    expect(held.code, held.stderr).toBe(0);
+    // Nothing is missing, but the target still differs from the source until someone confirms: exit 1.
+    expect(held.code, held.stderr).toBe(1);
     expect(await countMessages(target, 'Bulk')).toBe(40);
 
     const confirmed = await once('capsrc', 'captgt', ['--confirm-deletes']);
@@ -279,7 +279,7 @@ describe('mailferry mirror --once: deletions', () => {
     const pass = await once('emptysrc', 'emptytgt', ['--delete-cap-percent', '100']);
     console.log(`mirror --once on an emptied folder: exit code ${pass.code}`);
     expect(pass.stdout).toMatch(/30 deletion\(s\) held: the source folder now lists no message/);
-    expect(pass.code, pass.stderr).toBe(0);
+    expect(pass.code, pass.stderr).toBe(1);
     expect(await countMessages(target, 'Old')).toBe(30);
 
     // Only an explicit confirmation empties the copy.

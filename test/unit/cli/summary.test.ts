@@ -29,12 +29,35 @@ describe('exitCodeOf', () => {
     ['run failed after some folders', { run: run('failed', { error: 'lost' }), folders: [folder('INBOX')] }, EXIT.INCOMPLETE],
     ['still running', { run: run('running'), folders: [folder('INBOX')] }, EXIT.INCOMPLETE],
     ['superseded', { run: run('superseded'), folders: [] }, EXIT.INCOMPLETE],
+    ['a mirror that held deletions back', {
+      run: run('completed', { spec: '{"mode":"mirror"}' }),
+      folders: [folder('INBOX', { mirrored: { flagsUpdated: 0, deleted: 0, deletionsHeld: 20, heldReason: 'over the cap' } })],
+    }, EXIT.INCOMPLETE],
+    ['a backup keeping deleted mail for its retention', {
+      run: run('completed', { spec: '{"mode":"backup"}' }),
+      folders: [folder('INBOX', { mirrored: { flagsUpdated: 0, deleted: 0, deletionsHeld: 3, heldReason: 'kept 30 day(s)' } })],
+    }, EXIT.OK],
   ])('%s', (_name, outcome, code) => {
     expect(exitCodeOf(outcome)).toBe(code);
   });
 
   it('uses the documented numbers', () => {
     expect([EXIT.OK, EXIT.INCOMPLETE, EXIT.ACCOUNT]).toEqual([0, 1, 3]);
+  });
+});
+
+describe('formatSummary: a mirror pass', () => {
+  it('adds the flags and deletions followed, and each folder whose deletions were held with why', () => {
+    const text = formatSummary({
+      run: run('completed', { spec: '{"mode":"mirror"}' }),
+      folders: [
+        folder('INBOX', { mirrored: { flagsUpdated: 4, deleted: 2, deletionsHeld: 0 } }),
+        folder('Bulk', { mirrored: { flagsUpdated: 0, deleted: 0, deletionsHeld: 20, heldReason: '20 of 40 messages deleted on the source, over the cap of 10' } }),
+      ],
+    });
+    expect(text).toContain('Flags updated: 4, deleted on the target: 2');
+    expect(text).toContain('  Bulk: 20 deletion(s) held: 20 of 40 messages deleted on the source, over the cap of 10');
+    expect(text).toMatch(/^Incomplete: 20 deletion\(s\) held/m);
   });
 });
 
