@@ -8,6 +8,7 @@ import { enqueue } from './commands/enqueue.js';
 import { migrate } from './commands/migrate.js';
 import { mirror } from './commands/mirror.js';
 import { status } from './commands/status.js';
+import { verify } from './commands/verify.js';
 import { worker } from './commands/worker.js';
 import { EXIT } from './exit-codes.js';
 
@@ -15,6 +16,12 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 const positiveInt = (name: string) => (value: string): number => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive whole number`);
+  return n;
+};
+
+const tcpPort = (value: string): number => {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 65535) throw new InvalidArgumentError('--http-port must be a TCP port (1-65535)');
   return n;
 };
 
@@ -35,15 +42,23 @@ Environment:
   MAILFERRY_SOURCE_PASSWORD, MAILFERRY_TARGET_PASSWORD   passwords for the one-liner
   REDIS_URL            use this Redis instead of the embedded one
   XDG_STATE_HOME       the embedded Redis lives in $XDG_STATE_HOME/mailferry (default ~/.local/state)
-  MAILFERRY_LOG_LEVEL  pino log level (default: info, or warn when progress bars are shown)`);
+  MAILFERRY_LOG_LEVEL  pino log level (default: info, or warn when progress bars are shown)
+  MAILFERRY_HTTP_PORT, MAILFERRY_HTTP_HOST   as --http-port, --http-host (migrate, mirror, daemon, worker)
+  MAILFERRY_DASHBOARD_TOKEN   the token that opens /dashboard (as --dashboard-token-file)`);
 
 const redisOptions = (command: Command): Command => command
   .option('--redis <url>', 'Redis URL (default: $REDIS_URL, else a private embedded redis-server)')
   .option('--state-dir <dir>', 'where the embedded Redis keeps its data (default: $XDG_STATE_HOME/mailferry)');
 
-redisOptions(program.command('migrate')
+/** Redis options, plus the HTTP server of a command that works jobs (health, metrics, dashboard). */
+const serveOptions = (command: Command): Command => redisOptions(command)
+  .option('--http-port <port>', 'serve /healthz, /readyz, /metrics and /dashboard on this port (default: $MAILFERRY_HTTP_PORT; neither: no server)', tcpPort)
+  .option('--http-host <address>', 'the address --http-port binds (default: $MAILFERRY_HTTP_HOST, else 127.0.0.1; 0.0.0.0 in a container)')
+  .option('--dashboard-token-file <file>', 'the token that opens /dashboard (default: $MAILFERRY_DASHBOARD_TOKEN; neither: the dashboard is off)');
+
+serveOptions(program.command('migrate')
   .description('Copy every message of the source account into the target account, once, resumably.')
-  .option('--source <url>', 'source account: imaps://USER@HOST[:PORT] (TLS) or imap://USER@HOST[:PORT] (STARTTLS; add ?tls=off for plaintext); POP3: pop3s://, pop3:// (STLS), ?auth=user|apop; Exchange: ews://USER@HOST[:PORT]/EWS/Exchange.asmx, ?auth=ntlm|basic|bearer|oauth (with &tenant= &client=), ?impersonate=ADDRESS')
+  .option('--source <url>', 'source account: imaps://USER@HOST[:PORT] (TLS) or imap://USER@HOST[:PORT] (STARTTLS; add ?tls=off for plaintext); POP3: pop3s://, pop3:// (STLS), ?auth=user|apop; Exchange: ews://USER@HOST[:PORT]/EWS/Exchange.asmx, ?auth=ntlm|basic|bearer|oauth (with &tenant= &client=), ?impersonate=ADDRESS; IMAP OAuth2: ?auth=oauth&tenant=&client= (client secret) or ?auth=oauth-refresh&client=[&token-url=] (refresh token)')
   .option('--target <url>', 'target account: imaps://, imap:// or ews://, as for --source; maildir:///PATH for a local Maildir (also a --source, to restore)')
   .option('--source-password-file <file>', `read the source password from a file (default: $${'MAILFERRY_SOURCE_PASSWORD'})`)
   .option('--target-password-file <file>', `read the target password from a file (default: $${'MAILFERRY_TARGET_PASSWORD'})`)
@@ -62,6 +77,7 @@ redisOptions(program.command('migrate')
   .addOption(new Option('--pop3-date <from>', 'POP3 source: INTERNALDATE from the newest Received: header, else Date:, else now (default received)').choices(['received', 'date', 'now']))
   .option('--pop3-delete <policy>', 'POP3 source: never (default), after-copy, or older-than:30d; deletes only what the target confirmed, at the end of a complete run')
   .option('--mapping-report <file>', 'POP3 source: after the run, write UIDL -> target folder, UID and date as tab-separated lines')
+  .option('--report <file>', 'after the run, write its report as JSON (per folder: counts, bytes, quarantined messages); several pairs: { runs: [...] }')
   .addHelpText('after', `
 Examples:
   MAILFERRY_SOURCE_PASSWORD=... MAILFERRY_TARGET_PASSWORD=... \\
@@ -76,7 +92,7 @@ Examples:
   mailferry migrate --config mailferry.yaml --pair alice`))
   .action(async (options) => finish(await migrate(options)));
 
-redisOptions(program.command('mirror')
+serveOptions(program.command('mirror')
   .description('Keep the target following the source, in the foreground: new mail, flag changes, deletions (within a cap), new and renamed folders.')
   .option('--source <url>', 'source account: imaps://USER@HOST[:PORT] or imap://USER@HOST[:PORT] (STARTTLS; ?tls=off for plaintext)')
   .option('--target <url>', 'target account: imaps://, imap:// or maildir:///PATH')
@@ -96,6 +112,7 @@ redisOptions(program.command('mirror')
   .option('--concurrency <n>', 'folders at once (default 4)', positiveInt('--concurrency'))
   .option('--once', 'one full pass, then print the summary and exit (exit codes as for migrate)', false)
   .addOption(new Option('--json', 'with --once: print the summary as JSON').default(false))
+  .option('--report <file>', 'with --once: write the pass\'s report as JSON (per folder: counts, bytes, flags updated, deletions, quarantine)')
   .addHelpText('after', `
 Deletions are followed only from a complete listing of the folder under the same
 UIDVALIDITY, never from an error or an empty listing of a folder that had mail, and at
@@ -109,7 +126,7 @@ Examples:
     --watch INBOX --watch 'Projects/**' --poll-seconds 300`))
   .action(async (options) => finish(await mirror(options)));
 
-redisOptions(program.command('daemon')
+serveOptions(program.command('daemon')
   .description('Serve every pair of a config until stopped: mirrors follow their source, backups and scheduled runs run on time, queued runs are worked.')
   .requiredOption('--config <file>', 'YAML config with accounts and pairs (see config/example.yaml)')
   .option('--concurrency <n>', 'jobs at once in this process (default 4)', positiveInt('--concurrency'))
@@ -123,11 +140,37 @@ redisOptions(program.command('enqueue')
   .option('--wait', 'wait for the runs to end, print one line each and exit like migrate', false))
   .action(async (options) => finish(await enqueue(options)));
 
-redisOptions(program.command('worker')
+serveOptions(program.command('worker')
   .description('Work queued runs of config pairs until stopped (scale-out: start any number, on any machine, on one Redis).')
   .requiredOption('--config <file>', 'YAML config with accounts and pairs (the secrets this worker can use)')
   .option('--concurrency <n>', 'jobs at once in this process (default 4)', positiveInt('--concurrency')))
   .action(async (options) => finish(await worker(options)));
+
+program.command('verify')
+  .description('Compare source and target by content, folder by folder as a run maps them: SHA-256 of every message, and flags and INTERNALDATE of identical ones. Reads both accounts; needs no Redis.')
+  .argument('[pair]', 'with --config: the pair to verify (default: every pair of the file)')
+  .option('--source <url>', 'source account, as for migrate (imaps://, imap://, pop3s://, pop3://, ews://, maildir:///PATH)')
+  .option('--target <url>', 'target account: imaps://, imap:// or maildir:///PATH (not ews:// yet)')
+  .option('--source-password-file <file>', 'read the source password from a file (default: $MAILFERRY_SOURCE_PASSWORD)')
+  .option('--target-password-file <file>', 'read the target password from a file (default: $MAILFERRY_TARGET_PASSWORD)')
+  .option('--source-ca <file>', 'trust this PEM CA for the source')
+  .option('--target-ca <file>', 'trust this PEM CA for the target')
+  .option('--config <file>', 'YAML config with accounts and pairs; the pair\'s folder rules (prefix, renames) apply')
+  .option('--include <glob>', 'only folders matching this glob (repeatable), as given to migrate', collect, [])
+  .option('--exclude <glob>', 'skip folders matching this glob (repeatable), as given to migrate', collect, [])
+  .option('--no-special-use', 'as given to migrate: no Sent/Drafts/Trash/Junk/Archive mapping')
+  .option('--pop3-folder <path>', 'POP3 source: the target folder its messages went to (default INBOX)')
+  .addOption(new Option('--json', 'machine-readable output').default(false))
+  .addHelpText('after', `
+The last line is "VERIFY identical|differs: folders=N messages=N missing=N extra=N flags=N dates=N".
+Exit codes: 0 identical, 1 differs, 2 usage, 3 an account could not be used.
+A backup pair keeps mail deleted on the source, so extra messages on its target may be expected.
+
+Examples:
+  MAILFERRY_SOURCE_PASSWORD=... MAILFERRY_TARGET_PASSWORD=... \\
+    mailferry verify --source imaps://alice@old.example.com --target imaps://alice@new.example.com
+  mailferry verify --config mailferry.yaml alice --json`)
+  .action(async (pair: string | undefined, options) => finish(await verify(pair, options)));
 
 redisOptions(program.command('status')
   .description('Show every registered pair (mode, schedule, its last or current run) and recent runs.')

@@ -43,8 +43,18 @@ export class RedisConnections {
     return this.open();
   }
 
+  /**
+   * QUIT where a connection is up; a client still trying to connect only drops its
+   * attempts (a QUIT would wait for a Redis that never answers, and hang the exit).
+   */
   async closeAll(): Promise<void> {
-    await Promise.allSettled(this.opened.map((client) => client.quit()));
+    await Promise.allSettled(this.opened.map(async (client) => {
+      if (client.status !== 'ready') {
+        client.disconnect();
+        return;
+      }
+      await client.quit();
+    }));
   }
 }
 

@@ -5,12 +5,16 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { ConfigError, readEnvironment, type ConnectionLimitsGiven, type Environment, type LoadedConfig } from '../config/index.js';
+import { ConfigError, parsePort, readEnvironment, resolveSecret, type ConnectionLimitsGiven, type Environment, type LoadedConfig } from '../config/index.js';
 import {
   armCrashPoint, ByteBudget, ConnectionPool, defaultConnectorFactory, PairRegistry, RunTrigger, startWorkers,
   type ConnectorFactory, type RunningWorkers, type WorkerContext,
 } from '../jobs/index.js';
+import { startHttpServer, type RunningHttpServer } from '../observability/http-server.js';
 import { createLogger } from '../observability/logger.js';
+import { createMetrics } from '../observability/metrics.js';
+import { checkReadiness } from '../observability/readiness.js';
+import { ServedQueues } from '../observability/served-queues.js';
 import { DEFAULT_GOVERNOR_LIMITS, DEFAULT_PREFIX, Governor, RunStore, StateKeys, type GovernorLimits } from '../state/index.js';
 import { EXIT } from './exit-codes.js';
 import { openStateRedis, RedisConnections, resolveRedis } from './redis-connection.js';
@@ -29,7 +33,22 @@ export interface SessionOptions {
   readonly interactive: boolean;
   /** Governor limits from the config file (defaults for the rest). */
   readonly limits?: ConnectionLimitsGiven;
+  /**
+   * Given by the commands that work jobs (migrate, mirror, daemon, worker): their HTTP
+   * server runs when --http-port or MAILFERRY_HTTP_PORT gives a port. Without it, none.
+   */
+  readonly http?: HttpOptions;
 }
+
+/** `--http-port`, `--http-host`, `--dashboard-token-file`. */
+export interface HttpOptions {
+  readonly httpPort?: number;
+  readonly httpHost?: string;
+  readonly dashboardTokenFile?: string;
+}
+
+/** Where the HTTP server listens unless --http-host / MAILFERRY_HTTP_HOST say otherwise (in a pod: 0.0.0.0). */
+export const DEFAULT_HTTP_HOST = '127.0.0.1';
 
 export interface Session {
   readonly env: Environment;
@@ -53,13 +72,17 @@ export interface Session {
   close(): Promise<void>;
 }
 
-/** A session for a config file's pairs: its Redis and state dir unless the command line says otherwise, and its limits. */
-export function openConfigSession(config: LoadedConfig, given: { readonly redis?: string; readonly stateDir?: string }): Promise<Session> {
+/**
+ * A session for a config file's pairs: its Redis and state dir unless the command line
+ * says otherwise, and its limits. `http` as for SessionOptions.
+ */
+export function openConfigSession(config: LoadedConfig, given: { readonly redis?: string; readonly stateDir?: string }, http?: HttpOptions): Promise<Session> {
   const redis = given.redis ?? config.redis;
   const stateDir = given.stateDir ?? config.stateDir;
   return openSession({
     interactive: false,
     limits: config.limits,
+    ...(http === undefined ? {} : { http }),
     ...(redis === undefined ? {} : { redis }),
     ...(stateDir === undefined ? {} : { stateDir }),
   });
@@ -69,6 +92,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   const env = readEnvironment();
   const log = createLogger(env.logLevel ?? (options.interactive ? 'warn' : 'info'));
   armCrashPoint(env.crashAt);
+  const http = httpSettings(env, options.http);
   const target = await resolveRedis(options.redis ?? env.redisUrl, options.stateDir ?? env.defaultStateDir);
   const connections = new RedisConnections(target);
   let redis: Redis;
@@ -97,23 +121,90 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   const governor = new Governor(redis, keys);
   const given = Object.fromEntries(Object.entries(options.limits ?? {}).filter(([, value]) => value !== undefined));
   const limits: GovernorLimits = { ...DEFAULT_GOVERNOR_LIMITS, ...given };
-  const pool = new ConnectionPool(factory, { governor, limitsFor: () => limits, signal: abort.signal });
-  const registry = new PairRegistry(redis, keys);
   const bullmq = { connection: connections.bullmq(), prefix: keys.prefix };
+  const served = http === undefined ? undefined : new ServedQueues(bullmq.connection, bullmq.prefix);
+  const metrics = served === undefined ? undefined : createMetrics(served);
+  const pool = new ConnectionPool(factory, {
+    governor, limitsFor: () => limits, signal: abort.signal,
+    ...(metrics === undefined ? {} : { onConnection: metrics.telemetry.connection }),
+  });
+  const registry = new PairRegistry(redis, keys);
   const trigger = new RunTrigger(redis, keys, runs, registry, bullmq);
-  const ctx: WorkerContext = { redis, keys, runs, connections: pool, log, signal: abort.signal, budget, trigger };
+  const ctx: WorkerContext = {
+    redis, keys, runs, connections: pool, log, signal: abort.signal, budget, trigger,
+    ...(metrics === undefined ? {} : { telemetry: metrics.telemetry }),
+  };
+  // Worker sets started and not closed yet: /readyz wants at least one, all running.
+  const live = new Set<RunningWorkers>();
+  let server: RunningHttpServer | undefined;
+  if (http !== undefined && served !== undefined && metrics !== undefined) {
+    try {
+      server = await startHttpServer({
+        ...http, metrics, queues: served, log,
+        readiness: () => checkReadiness(redis, () => live.size > 0 && [...live].every((workers) => workers.isRunning())),
+      });
+    } catch (error) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      await served.close();
+      await connections.closeAll();
+      throw new ConfigError(`cannot serve HTTP on ${http.host}:${http.port} (${(error as NodeJS.ErrnoException).code ?? String(error)}); choose another --http-port`);
+    }
+  }
   return {
     env, log, connections, redis, keys, runs, signal: abort.signal, registry, trigger, factory, pool, governor, limits,
     interruptedWith: () => interruptedWith,
-    startWorkers: (queueNames, concurrency) => startWorkers(ctx, queueNames, { ...bullmq, concurrency }),
+    startWorkers(queueNames, concurrency) {
+      for (const name of queueNames) served?.add(name);
+      const workers = startWorkers(ctx, queueNames, { ...bullmq, concurrency });
+      live.add(workers);
+      return {
+        isRunning: () => workers.isRunning(),
+        async close() {
+          live.delete(workers);
+          await workers.close();
+        },
+      };
+    },
     async close() {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      await server?.close();
+      await served?.close();
       await trigger.close();
       await pool.close();
       governor.close();
       await connections.closeAll();
     },
+  };
+}
+
+/** What `--http-*` options a command's parsed options hold, leaving out the ones not given. */
+export function httpOptionsOf(options: HttpOptions): HttpOptions {
+  return {
+    ...(options.httpPort === undefined ? {} : { httpPort: options.httpPort }),
+    ...(options.httpHost === undefined ? {} : { httpHost: options.httpHost }),
+    ...(options.dashboardTokenFile === undefined ? {} : { dashboardTokenFile: options.dashboardTokenFile }),
+  };
+}
+
+/**
+ * The HTTP server's settings, or undefined when it is off: it runs when --http-port or
+ * MAILFERRY_HTTP_PORT gives a port (same rule for every command). The dashboard token
+ * comes from --dashboard-token-file, else MAILFERRY_DASHBOARD_TOKEN; without one the
+ * dashboard is off.
+ */
+function httpSettings(env: Environment, given: HttpOptions | undefined): { host: string; port: number; dashboardToken?: string } | undefined {
+  if (given === undefined) return undefined;
+  const port = given.httpPort ?? (env.httpPort === undefined ? undefined : parsePort(env.httpPort, 'MAILFERRY_HTTP_PORT'));
+  if (port === undefined) return undefined;
+  const token = given.dashboardTokenFile === undefined
+    ? env.dashboardToken
+    : resolveSecret({ file: given.dashboardTokenFile }, '--dashboard-token-file').trim();
+  return {
+    host: given.httpHost ?? env.httpHost ?? DEFAULT_HTTP_HOST,
+    port,
+    ...(token ? { dashboardToken: token } : {}),
   };
 }
 

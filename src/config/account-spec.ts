@@ -23,7 +23,35 @@ interface AccountBase {
 
 export interface ImapAccountSpec extends AccountBase {
   readonly kind: 'imap';
+  /** XOAUTH2 / OAUTHBEARER with tokens mailferry obtains and refreshes, instead of a password. */
+  readonly oauth?: ImapOAuthSpec;
 }
+
+/**
+ * OAuth for IMAP; the account's secret holds what is secret.
+ * client-credentials (`?auth=oauth`): an Entra app's app-only tokens (Microsoft 365,
+ *   IMAP.AccessAsApp); the secret is the client secret.
+ * refresh-token (`?auth=oauth-refresh`): delegated tokens from a refresh token (Gmail,
+ *   Microsoft 365); the secret is JSON {"refresh_token": ..., "client_secret": ...} or the
+ *   bare refresh token (public clients).
+ */
+export type ImapOAuthSpec =
+  | {
+    readonly flow: 'client-credentials';
+    readonly tenant: string;
+    readonly clientId: string;
+    /** The token authority's origin (https://login.microsoftonline.com by default). */
+    readonly authority: string;
+    /** @defaultValue https://outlook.office365.com/.default */
+    readonly scope?: string;
+  }
+  | {
+    readonly flow: 'refresh-token';
+    readonly clientId: string;
+    /** The token endpoint (https). */
+    readonly tokenUrl: string;
+    readonly scope?: string;
+  };
 
 /** auto: APOP on a plaintext connection when the server offers it, USER/PASS otherwise. */
 export type Pop3Auth = 'auto' | 'user' | 'apop';

@@ -15,9 +15,20 @@
  * account's CA file is trusted for it too. `?auth=bearer` takes a pre-obtained access
  * token as the secret instead, used as given (it is not refreshed).
  *
+ * IMAP with OAuth 2.0 (XOAUTH2 / OAUTHBEARER), tokens obtained and refreshed by mailferry:
+ *   imaps://alice@contoso.com@outlook.office365.com?auth=oauth&tenant=TENANT_ID&client=CLIENT_ID
+ *     [&authority=https://login.microsoftonline.us][&scope=...]
+ *     client credentials of an Entra app (IMAP.AccessAsApp); the secret is the client secret.
+ *   imaps://alice@gmail.com@imap.gmail.com?auth=oauth-refresh&client=CLIENT_ID[&token-url=URL][&scope=...]
+ *     a refresh token (Gmail, delegated Microsoft 365); the secret is JSON
+ *     {"refresh_token": "...", "client_secret": "..."} or the bare refresh token. token-url
+ *     defaults to Google's for gmail.com/googlemail.com hosts and to
+ *     {authority}/{tenant or organizations}/oauth2/v2.0/token for outlook.office365.com.
+ * (An "@" in the user name is %40; both spellings above are shown unescaped for reading.)
+ *
  * Passwords in URLs are refused: argv is visible to every user of the machine (`ps`).
  */
-import type { AccountSpec, EwsAuth, EwsOAuthSpec, MaildirAccountSpec, NetworkAccountSpec, Pop3Auth, SecretRef, TlsMode } from './account-spec.js';
+import type { AccountSpec, EwsAuth, EwsOAuthSpec, ImapOAuthSpec, MaildirAccountSpec, NetworkAccountSpec, Pop3Auth, SecretRef, TlsMode } from './account-spec.js';
 import { ConfigError } from './config-error.js';
 
 interface Scheme {
@@ -39,10 +50,15 @@ const SCHEMES = new Map<string, Scheme>([
 
 /** Parameters each kind accepts, besides `tls`. */
 const PARAMS: Record<NetworkAccountSpec['kind'], readonly string[]> = {
-  imap: ['tls'], pop3: ['tls', 'auth'], ews: ['tls', 'auth', 'impersonate', 'tenant', 'client', 'authority'],
+  imap: ['tls', 'auth', 'tenant', 'client', 'authority', 'token-url', 'scope'], pop3: ['tls', 'auth'], ews: ['tls', 'auth', 'impersonate', 'tenant', 'client', 'authority'],
 };
 const POP3_AUTH: readonly Pop3Auth[] = ['auto', 'user', 'apop'];
 const EWS_AUTH: readonly EwsAuth[] = ['ntlm', 'basic', 'oauth', 'bearer'];
+const IMAP_AUTH = ['password', 'oauth', 'oauth-refresh'] as const;
+/** Token endpoints of the refresh token flow when ?token-url= is left out. */
+const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
+const GOOGLE_HOSTS = /(^|\.)(gmail|googlemail)\.com$/;
+const MICROSOFT_IMAP_HOSTS = new Set(['outlook.office365.com', 'imap-mail.outlook.com', 'outlook.office.com']);
 /** The EWS parameters of `auth=oauth` (client credentials) only. */
 const OAUTH_PARAMS = ['tenant', 'client', 'authority'] as const;
 export const DEFAULT_OAUTH_AUTHORITY = 'https://login.microsoftonline.com';
@@ -98,7 +114,10 @@ export function parseAccountUrl(text: string, what: string, secret: SecretRef, c
     secret,
     ...(caFile === undefined ? {} : { caFile }),
   };
-  if (scheme.kind === 'imap') return { kind: 'imap', ...base };
+  if (scheme.kind === 'imap') {
+    const oauth = imapOAuth(params, base.host, what);
+    return { kind: 'imap', ...base, ...(oauth === undefined ? {} : { oauth }) };
+  }
   if (scheme.kind === 'pop3') return { kind: 'pop3', ...base, auth: oneOf(params.get('auth') ?? 'auto', POP3_AUTH, what) };
   const impersonate = params.get('impersonate');
   if (impersonate !== undefined && !/^[^@\s]+@[^@\s]+$/.test(impersonate)) {
@@ -122,23 +141,82 @@ function ewsOAuth(params: Map<string, string>, auth: EwsAuth, impersonate: strin
     if (stray !== undefined) throw new ConfigError(`${what}: ?${stray}= belongs to ?auth=oauth (OAuth client credentials), not to ?auth=${auth}`);
     return undefined;
   }
+  const app = clientCredentials(params, what);
+  if (impersonate === undefined) {
+    throw new ConfigError(`${what}: ?auth=oauth gets app-only tokens, which act on a mailbox only through &impersonate=ADDRESS`);
+  }
+  return app;
+}
+
+/** tenant (GUID or domain), client (GUID) and authority of the client credentials grant. */
+function clientCredentials(params: Map<string, string>, what: string): { tenant: string; clientId: string; authority: string } {
   const tenant = params.get('tenant');
   const client = params.get('client');
   if (!tenant) throw new ConfigError(`${what}: ?auth=oauth needs &tenant=TENANT_ID, the directory (tenant) id of the Entra app`);
   if (!client) throw new ConfigError(`${what}: ?auth=oauth needs &client=CLIENT_ID, the application (client) id of the Entra app`);
+  checkTenant(tenant, what);
+  if (!GUID.test(client)) {
+    throw new ConfigError(`${what}: ?client= takes the application (client) id, a GUID such as 11111111-2222-3333-4444-555555555555`);
+  }
+  return { tenant: tenant.toLowerCase(), clientId: client.toLowerCase(), authority: oauthAuthority(params.get('authority'), what) };
+}
+
+function checkTenant(tenant: string, what: string): void {
   if (NO_TENANT.has(tenant.toLowerCase())) {
     throw new ConfigError(`${what}: ?tenant=${tenant} names no tenant; app-only tokens need the directory (tenant) id or its domain`);
   }
   if (!GUID.test(tenant) && !DOMAIN.test(tenant)) {
     throw new ConfigError(`${what}: ?tenant= takes the directory (tenant) id, a GUID, or a domain such as contoso.onmicrosoft.com`);
   }
-  if (!GUID.test(client)) {
-    throw new ConfigError(`${what}: ?client= takes the application (client) id, a GUID such as 11111111-2222-3333-4444-555555555555`);
+}
+
+/**
+ * IMAP's ?auth=: password (the default: LOGIN / AUTHENTICATE PLAIN), oauth (client
+ * credentials) or oauth-refresh (refresh token). The OAuth parameters only with those.
+ */
+function imapOAuth(params: Map<string, string>, host: string, what: string): ImapOAuthSpec | undefined {
+  const auth = oneOf(params.get('auth') ?? 'password', IMAP_AUTH, what);
+  const scope = params.get('scope');
+  if (scope !== undefined && (scope.trim() === '' || /[\s]{2}|^\s|\s$/.test(scope))) throw new ConfigError(`${what}: ?scope= takes space-separated scopes (%20 or +)`);
+  const withScope = scope === undefined ? {} : { scope };
+  if (auth === 'password') {
+    const stray = ['tenant', 'client', 'authority', 'token-url', 'scope'].find((key) => params.has(key));
+    if (stray !== undefined) throw new ConfigError(`${what}: ?${stray}= belongs to ?auth=oauth or ?auth=oauth-refresh (IMAP with OAuth 2.0)`);
+    return undefined;
   }
-  if (impersonate === undefined) {
-    throw new ConfigError(`${what}: ?auth=oauth gets app-only tokens, which act on a mailbox only through &impersonate=ADDRESS`);
+  if (auth === 'oauth') {
+    if (params.has('token-url')) throw new ConfigError(`${what}: ?token-url= belongs to ?auth=oauth-refresh; ?auth=oauth (client credentials) takes &tenant= and &authority=`);
+    return { flow: 'client-credentials', ...clientCredentials(params, what), ...withScope };
   }
-  return { tenant: tenant.toLowerCase(), clientId: client.toLowerCase(), authority: oauthAuthority(params.get('authority'), what) };
+  const client = params.get('client');
+  if (!client || /\s/.test(client)) throw new ConfigError(`${what}: ?auth=oauth-refresh needs &client=CLIENT_ID, the OAuth client (application) id the refresh token was issued to`);
+  return { flow: 'refresh-token', clientId: client, tokenUrl: refreshTokenUrl(params, host, what), ...withScope };
+}
+
+/** ?token-url= (https), or the default of the host: Google's, or Microsoft's for the tenant (organizations without one). */
+function refreshTokenUrl(params: Map<string, string>, host: string, what: string): string {
+  const given = params.get('token-url');
+  const tenant = params.get('tenant');
+  if (given !== undefined) {
+    if (tenant !== undefined || params.has('authority')) throw new ConfigError(`${what}: give either &token-url= or &tenant= (with &authority=), not both`);
+    let url: URL;
+    try {
+      url = new URL(given);
+    } catch {
+      throw new ConfigError(`${what}: ?token-url= "${given}" is not a URL; expected e.g. ${GOOGLE_TOKEN_URL}`);
+    }
+    if (url.protocol !== 'https:') throw new ConfigError(`${what}: ?token-url= must be https:// (refresh tokens never travel in plaintext)`);
+    if (url.username || url.password || url.hash) throw new ConfigError(`${what}: ?token-url= takes no user, password or #fragment`);
+    return url.href;
+  }
+  if (tenant !== undefined || params.has('authority') || MICROSOFT_IMAP_HOSTS.has(host)) {
+    if (tenant !== undefined && !NO_TENANT.has(tenant.toLowerCase()) && !GUID.test(tenant) && !DOMAIN.test(tenant)) {
+      throw new ConfigError(`${what}: ?tenant= takes the directory (tenant) id, a GUID, or a domain such as contoso.onmicrosoft.com`);
+    }
+    return `${oauthAuthority(params.get('authority'), what)}/${encodeURIComponent((tenant ?? 'organizations').toLowerCase())}/oauth2/v2.0/token`;
+  }
+  if (GOOGLE_HOSTS.test(host)) return GOOGLE_TOKEN_URL;
+  throw new ConfigError(`${what}: ?auth=oauth-refresh needs &token-url=https://... (the token endpoint of the OAuth provider; known without it only for Gmail and Microsoft 365 hosts)`);
 }
 
 /** The authority's origin: https, no path (the tenant is added), no credentials, query or fragment. */

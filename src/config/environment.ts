@@ -4,6 +4,7 @@
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { ConfigError } from './config-error.js';
 
 export const SOURCE_PASSWORD_ENV = 'MAILFERRY_SOURCE_PASSWORD';
 export const TARGET_PASSWORD_ENV = 'MAILFERRY_TARGET_PASSWORD';
@@ -17,6 +18,12 @@ export interface Environment {
   readonly crashAt?: string;
   /** MAILFERRY_LOG_LEVEL: pino level. */
   readonly logLevel?: string;
+  /** MAILFERRY_HTTP_PORT: serve health, metrics and the dashboard on this port (as --http-port); checked with parsePort where it is used. */
+  readonly httpPort?: string;
+  /** MAILFERRY_HTTP_HOST: the address that server binds (as --http-host). */
+  readonly httpHost?: string;
+  /** MAILFERRY_DASHBOARD_TOKEN: the token that opens /dashboard (without one the dashboard is off). */
+  readonly dashboardToken?: string;
 }
 
 export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environment {
@@ -26,5 +33,17 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
     ...(env.MAILFERRY_CRASH_AT ? { crashAt: env.MAILFERRY_CRASH_AT } : {}),
     ...(env.MAILFERRY_LOG_LEVEL ? { logLevel: env.MAILFERRY_LOG_LEVEL } : {}),
+    ...(env.MAILFERRY_HTTP_PORT ? { httpPort: env.MAILFERRY_HTTP_PORT } : {}),
+    ...(env.MAILFERRY_HTTP_HOST ? { httpHost: env.MAILFERRY_HTTP_HOST } : {}),
+    ...(env.MAILFERRY_DASHBOARD_TOKEN?.trim() ? { dashboardToken: env.MAILFERRY_DASHBOARD_TOKEN.trim() } : {}),
   };
+}
+
+/** A TCP port, 1 to 65535; anything else is a ConfigError naming `what`. */
+export function parsePort(value: string, what: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new ConfigError(`${what} must be a TCP port (1-65535), not "${value}"`);
+  }
+  return port;
 }

@@ -5,7 +5,7 @@ export { accountIdentity, accountLabel } from './account-spec.js';
 export { parseAccountUrl } from './account-url.js';
 export { ConfigError } from './config-error.js';
 export { loadConfigFile, type ConnectionLimitsGiven, type LoadedConfig } from './config-file.js';
-export { readEnvironment, SOURCE_PASSWORD_ENV, TARGET_PASSWORD_ENV, type Environment } from './environment.js';
+export { parsePort, readEnvironment, SOURCE_PASSWORD_ENV, TARGET_PASSWORD_ENV, type Environment } from './environment.js';
 export { DEFAULT_COPY_OPTIONS, pairIdOf, type CopyOptions, type RunSpec } from './run-spec.js';
 export { readCaFile, resolveSecret } from './secrets.js';
 export {

@@ -40,6 +40,8 @@ export interface ConnectionPoolOptions {
   readonly slotTimeoutMs?: number;
   /** Worker shutdown: a lease waiting for slots ends with InterruptedError. */
   readonly signal?: AbortSignal;
+  /** Told of every connector this pool creates (+1) and closes (-1), for an open-connections gauge. */
+  readonly onConnection?: (protocol: AccountSpec['kind'], side: 'source' | 'target', delta: 1 | -1) => void;
 }
 
 type Connectable = { connect(): Promise<void>; close(): Promise<void> };
@@ -62,6 +64,8 @@ export class ConnectionPool {
   /** Claims this process's leases are blocked on: a connector given back that would serve them is closed instead. */
   private readonly waiting = new Set<readonly Claim[]>();
   private closed = false;
+  /** Live connectors and what they count as (for `onConnection`). */
+  private readonly counted = new WeakMap<object, { protocol: AccountSpec['kind']; side: 'source' | 'target' }>();
 
   constructor(private readonly factory: ConnectorFactory, private readonly options: ConnectionPoolOptions = {}) {
     const idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
@@ -71,13 +75,13 @@ export class ConnectionPool {
   }
 
   async source(account: AccountSpec): Promise<Leased<AnySource>> {
-    const side = this.reserve(this.idleSources, account, () => this.factory.source(account));
+    const side = this.reserve(this.idleSources, account, this.creator('source', account, () => this.factory.source(account)));
     const [slot] = await this.slotsFor([side]);
     return this.open(side, slot);
   }
 
   async target(account: AccountSpec): Promise<Leased<TargetConnector>> {
-    const side = this.reserve(this.idleTargets, account, () => this.factory.target(account));
+    const side = this.reserve(this.idleTargets, account, this.creator('target', account, () => this.factory.target(account)));
     const [slot] = await this.slotsFor([side]);
     return this.open(side, slot);
   }
@@ -85,8 +89,8 @@ export class ConnectionPool {
   /** Both connectors of a pair, slots taken together and logins in parallel. If one side fails the other is given back. */
   async leasePair(source: AccountSpec, target: AccountSpec): Promise<[Leased<AnySource>, Leased<TargetConnector>]> {
     const sides = [
-      this.reserve(this.idleSources, source, () => this.factory.source(source)),
-      this.reserve(this.idleTargets, target, () => this.factory.target(target)),
+      this.reserve(this.idleSources, source, this.creator('source', source, () => this.factory.source(source))),
+      this.reserve(this.idleTargets, target, this.creator('target', target, () => this.factory.target(target))),
     ] as const;
     const [sourceSlot, targetSlot] = await this.slotsFor(sides);
     const [leasedSource, leasedTarget] = await Promise.allSettled([this.open(sides[0], sourceSlot), this.open(sides[1], targetSlot)]);
@@ -102,6 +106,18 @@ export class ConnectionPool {
     this.closed = true;
     const idle: Pooled<Connectable>[] = [...this.idleSources.takeWhere(), ...this.idleTargets.takeWhere()];
     await Promise.allSettled(idle.map((pooled) => this.discard(pooled)));
+  }
+
+  /** `create`, counting what it creates for `onConnection`. */
+  private creator<T extends object>(side: 'source' | 'target', account: AccountSpec, create: () => Promise<T>): () => Promise<T> {
+    const notify = this.options.onConnection;
+    if (notify === undefined) return create;
+    return async () => {
+      const connector = await create();
+      this.counted.set(connector, { protocol: account.kind, side });
+      notify(account.kind, side, 1);
+      return connector;
+    };
   }
 
   private reserve<T>(idle: IdleConnectors<T>, account: AccountSpec, create: () => Promise<T>): Reservation<T> {
@@ -196,6 +212,11 @@ export class ConnectionPool {
 
   /** Closes the connector, then frees its slot (even when closing failed: the connection is gone or going). */
   private async discard(pooled: Pooled<Connectable>): Promise<void> {
+    const counted = this.counted.get(pooled.connector);
+    if (counted !== undefined) {
+      this.counted.delete(pooled.connector);
+      this.options.onConnection?.(counted.protocol, counted.side, -1);
+    }
     try {
       await pooled.connector.close();
     } finally {

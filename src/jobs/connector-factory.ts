@@ -4,9 +4,10 @@
  * about 0.3 s and 50 MiB to every start of the CLI, IMAP-only runs included.
  */
 import type { Logger } from 'pino';
-import { ConfigError, accountLabel, readCaFile, resolveSecret, type AccountSpec, type EwsAccountSpec, type NetworkAccountSpec } from '../config/index.js';
+import { ConfigError, accountLabel, readCaFile, resolveSecret, type AccountSpec, type EwsAccountSpec, type ImapAccountSpec, type NetworkAccountSpec } from '../config/index.js';
 import type { EwsAccountOptions } from '../connectors/ews/index.js';
 import { ImapSource, ImapTarget, ImapWatcher, type ImapAccountOptions } from '../connectors/imap/index.js';
+import { parseRefreshSecret, sharedRefreshTokenProvider, sharedTokenProvider, type BearerTokenSource } from '../connectors/oauth/index.js';
 import type { Pop3AccountOptions } from '../connectors/pop3/index.js';
 import type { AnySource, FolderWatcher, TargetConnector } from '../connectors/types.js';
 
@@ -25,8 +26,38 @@ function baseOptions(account: NetworkAccountSpec, role: string, log: Logger) {
   };
 }
 
-function imapOptions(account: NetworkAccountSpec, role: string, log: Logger): ImapAccountOptions {
-  return { ...baseOptions(account, role, log), maxLiteralBytes: 512 * 1024 * 1024 };
+function imapOptions(account: ImapAccountSpec, role: string, log: Logger): ImapAccountOptions {
+  const { password, ...base } = baseOptions(account, role, log);
+  if (account.oauth === undefined) return { ...base, password, maxLiteralBytes: 512 * 1024 * 1024 };
+  return { ...base, tokens: imapTokens(account, password, base, role), maxLiteralBytes: 512 * 1024 * 1024 };
+}
+
+/**
+ * The account's token provider, shared by every connector of the account in this process
+ * (one token, one refresh in flight). The secret is the client secret (client credentials)
+ * or the refresh token, alone or as JSON with the client secret (refresh token).
+ */
+function imapTokens(account: ImapAccountSpec, secret: string, base: { logger: Logger; ca?: Buffer }, role: string): BearerTokenSource {
+  const oauth = account.oauth;
+  const common = { logger: base.logger, ...(base.ca === undefined ? {} : { ca: base.ca }) };
+  if (oauth === undefined) throw new ConfigError(`${role} ${accountLabel(account)}: no OAuth settings`);
+  if (oauth.flow === 'client-credentials') {
+    return sharedTokenProvider({
+      tenant: oauth.tenant, clientId: oauth.clientId, authority: oauth.authority, clientSecret: secret.trim(), ...common,
+      ...(oauth.scope === undefined ? {} : { scope: oauth.scope }),
+    });
+  }
+  let parsed;
+  try {
+    parsed = parseRefreshSecret(secret);
+  } catch (error) {
+    throw new ConfigError(`${role} ${accountLabel(account)}: ?auth=oauth-refresh: ${(error as Error).message}`);
+  }
+  return sharedRefreshTokenProvider({
+    tokenUrl: oauth.tokenUrl, clientId: oauth.clientId, refreshToken: parsed.refreshToken, ...common,
+    ...(parsed.clientSecret === undefined ? {} : { clientSecret: parsed.clientSecret }),
+    ...(oauth.scope === undefined ? {} : { scope: oauth.scope }),
+  });
 }
 
 /**

@@ -10,6 +10,7 @@ import { leaseBoth } from './lease-connectors.js';
 import { mirrorFolder } from './mirror-folder.js';
 import type { FolderJobData } from './queue.js';
 import { isFinalFailure, rethrowForQueue } from './retry-policy.js';
+import { throttleOf } from './telemetry.js';
 import { currentRun, type WorkerContext } from './worker-context.js';
 
 export async function processFolder(ctx: WorkerContext, job: Job<FolderJobData>, token?: string): Promise<void> {
@@ -42,12 +43,17 @@ export async function processFolder(ctx: WorkerContext, job: Job<FolderJobData>,
         : await copyAndMirror(ctx, run, spec, { ...common, source, state, sourcePath });
     healthy = true;
     await ctx.runs.setFolderResult(run.runId, state.fid, result);
+    ctx.telemetry?.folderDone(result, spec.source.kind);
     log.info({ copied: result.copied, alreadyThere: result.alreadyThere, quarantined: result.quarantine.length }, 'folder done');
   } catch (error) {
     if (isFinalFailure(error, job)) {
       log.error({ err: error }, 'folder failed');
-      await ctx.runs.setFolderResult(run.runId, state.fid, failedResult(sourcePath, targetPath, error));
+      const failed = failedResult(sourcePath, targetPath, error);
+      await ctx.runs.setFolderResult(run.runId, state.fid, failed);
+      ctx.telemetry?.folderDone(failed, spec.source.kind);
     } else {
+      const throttle = throttleOf(error);
+      if (throttle !== undefined) ctx.telemetry?.throttled(throttle);
       log.warn({ err: error, attempt: job.attemptsMade + 1 }, 'folder interrupted; will resume');
     }
     // Awaited, not returned: a returned promise would reject while `finally` still runs, unhandled.

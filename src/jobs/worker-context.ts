@@ -6,6 +6,7 @@ import type { RunRecord, RunStore, StateKeys } from '../state/index.js';
 import type { ByteBudget } from './byte-budget.js';
 import type { ConnectionPool } from './connection-pool.js';
 import type { RunTrigger } from './run-trigger.js';
+import type { Telemetry } from './telemetry.js';
 
 export interface WorkerContext {
   /** Redis for state (not BullMQ's blocking connection). */
@@ -21,6 +22,8 @@ export interface WorkerContext {
   readonly budget: ByteBudget;
   /** Starts runs of registered pairs (schedule ticks, the run asked for while one was going). */
   readonly trigger: RunTrigger;
+  /** Counts for metrics; none when nobody collects them. */
+  readonly telemetry?: Telemetry;
 }
 
 /** The run of a job, or null when the run is gone or a newer run of the pair superseded it. */

@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { writeSelfSignedCertificate } from './certificate.js';
-import { dovecotConfig } from './dovecot-config.js';
+import { dovecotConfig, dovecotOAuth2Config } from './dovecot-config.js';
 import { spawnOwned, type OwnedProcess } from './owned-process.js';
 import { freePorts } from './ports.js';
 import { ensureMailUsers, type SystemUser } from './system-users.js';
@@ -46,6 +46,12 @@ export interface StartDovecotOptions {
   users?: string[];
   /** Appended verbatim to dovecot.conf, e.g. `pop3_uidl_format = %g` or a `plugin { }` block. */
   extraConfig?: string;
+  /**
+   * Also accept OAuth logins (AUTH=XOAUTH2 and AUTH=OAUTHBEARER), checked by Dovecot's oauth2
+   * passdb against this RFC 7662 introspection endpoint (e.g. the fake token service's
+   * `introspectionUrl`); password logins keep working for every user.
+   */
+  oauth2?: { introspectionUrl: string };
 }
 
 /**
@@ -66,7 +72,12 @@ export async function startDovecot(options: StartDovecotOptions = {}): Promise<D
     for (const user of options.users ?? []) await writeUser(usersDir, user, mailUser, dir);
 
     const confFile = path.join(dir, 'dovecot.conf');
-    const started = await launch(dir, confFile, { certFile, keyFile, usersDir, mailUser, extraConfig: options.extraConfig });
+    let oauth2ConfFile: string | undefined;
+    if (options.oauth2) {
+      oauth2ConfFile = path.join(dir, 'dovecot-oauth2.conf.ext');
+      await fs.writeFile(oauth2ConfFile, dovecotOAuth2Config(options.oauth2.introspectionUrl), { mode: 0o644 });
+    }
+    const started = await launch(dir, confFile, { certFile, keyFile, usersDir, mailUser, extraConfig: options.extraConfig, oauth2ConfFile });
     const { proc, ports } = started;
     return {
       host: '127.0.0.1',
@@ -104,6 +115,7 @@ interface LaunchInput {
   usersDir: string;
   mailUser: SystemUser;
   extraConfig: string | undefined;
+  oauth2ConfFile: string | undefined;
 }
 
 /** Spawn and wait for the greeting; retry with new ports if one was taken meanwhile. */
@@ -130,6 +142,7 @@ async function launch(
         uid: input.mailUser.uid,
         gid: input.mailUser.gid,
         ...(input.extraConfig !== undefined ? { extraConfig: input.extraConfig } : {}),
+        ...(input.oauth2ConfFile !== undefined ? { oauth2ConfFile: input.oauth2ConfFile } : {}),
       }),
     );
     const proc = await spawnOwned('dovecot', ['-F', '-c', confFile], { logFile: path.join(dir, 'dovecot.stderr.log') });

@@ -11,9 +11,9 @@ import { checkReadable } from '../account-check.js';
 import { startRunFeed } from '../run-feed.js';
 import { servePairs } from '../serve-pairs.js';
 import { isQuietRun } from '../summary.js';
-import { openConfigSession } from '../session.js';
+import { httpOptionsOf, openConfigSession, type HttpOptions } from '../session.js';
 
-export interface DaemonOptions {
+export interface DaemonOptions extends HttpOptions {
   readonly config: string;
   readonly concurrency?: number;
   readonly watchersPerAccount: number;
@@ -24,7 +24,7 @@ export interface DaemonOptions {
 export async function daemon(options: DaemonOptions): Promise<number> {
   const config = loadConfigFile(options.config);
   checkReadable([...config.pairs.values()]);
-  const session = await openConfigSession(config, options);
+  const session = await openConfigSession(config, options, httpOptionsOf(options));
   try {
     const entries = [...config.pairs].map(([name, spec]) => ({ spec, service: config.services.get(name) ?? { watch: [] } }));
     const served = await servePairs(session, entries, {

@@ -12,11 +12,12 @@ import { DEFAULT_FOLDER_RULES, type DateSource } from '../../mapping/index.js';
 import type { RunRecord } from '../../state/index.js';
 import { checkReadable } from '../account-check.js';
 import { writeMappingReport } from '../mapping-report.js';
+import { buildReport, writeRunReport } from '../run-report.js';
 import { createProgressView } from '../progress.js';
-import { openSession, type Session } from '../session.js';
+import { httpOptionsOf, openSession, type HttpOptions, type Session } from '../session.js';
 import { exitCodeOf, formatSummary, type RunOutcome } from '../summary.js';
 
-export interface MigrateOptions {
+export interface MigrateOptions extends HttpOptions {
   readonly source?: string;
   readonly target?: string;
   readonly sourcePasswordFile?: string;
@@ -38,6 +39,8 @@ export interface MigrateOptions {
   readonly pop3Date?: DateSource;
   readonly pop3Delete?: string;
   readonly mappingReport?: string;
+  /** Write the run's report (JSON) to this file at the end. */
+  readonly report?: string;
 }
 
 interface Plan {
@@ -121,7 +124,7 @@ export async function migrate(options: MigrateOptions): Promise<number> {
   const plan = planMigration(options);
   checkReadable(plan.specs);
   const interactive = Boolean(process.stderr.isTTY) && !options.json;
-  const session = await openSession({ ...plan, interactive });
+  const session = await openSession({ ...plan, interactive, http: httpOptionsOf(options) });
   try {
     const enqueued: EnqueuedRun[] = [];
     const queueOf = (pairId: string) => (plan.shared ? SHARED_QUEUE : queueNameOf(pairId));
@@ -136,6 +139,7 @@ export async function migrate(options: MigrateOptions): Promise<number> {
     const outcomes = await waitForRuns(session, enqueued.map((e) => e.runId), interactive);
     await workers.close();
     const interrupted = session.interruptedWith();
+    if (options.report) writeReportFile(options.report, outcomes, interrupted);
     if (interrupted !== undefined) {
       process.stderr.write('Interrupted: every committed page is kept; run the same command again to resume.\n');
       return interrupted;
@@ -149,6 +153,12 @@ export async function migrate(options: MigrateOptions): Promise<number> {
   } finally {
     await session.close();
   }
+}
+
+/** `--report FILE`: one run's report, or `{ runs: [...] }` for several pairs. */
+function writeReportFile(file: string, outcomes: readonly RunOutcome[], exitCode: number | undefined): void {
+  writeRunReport(file, buildReport(outcomes, exitCode));
+  process.stderr.write(`Report: ${file}\n`);
 }
 
 async function waitForRuns(session: Session, runIds: readonly string[], interactive: boolean): Promise<RunOutcome[]> {

@@ -10,9 +10,10 @@ import { ConfigError, DEFAULT_DELETE_CAP, checkModeKinds, pairIdOf, pairService,
 import { queueNameOf } from '../../jobs/index.js';
 import { checkReadable } from '../account-check.js';
 import { requestRun, waitForRequestedRun } from '../requested-run.js';
+import { buildRunReport, writeRunReport } from '../run-report.js';
 import { startRunFeed } from '../run-feed.js';
 import { servePairs } from '../serve-pairs.js';
-import { openSession, type Session } from '../session.js';
+import { httpOptionsOf, openSession, type Session } from '../session.js';
 import { exitCodeOf, formatSummary, isQuietRun } from '../summary.js';
 import { planMigration, type MigrateOptions } from './migrate.js';
 
@@ -42,12 +43,14 @@ export function mirrorSpec(options: MirrorOptions): RunSpec {
 }
 
 export async function mirror(options: MirrorOptions): Promise<number> {
+  if (options.report && !options.once) throw new ConfigError('--report needs --once (a continuous mirror has no end to report)');
   const spec = mirrorSpec(options);
   const service = pairService('mirror', { watch: options.watch.length > 0 ? options.watch : undefined, pollSeconds: options.pollSeconds }, 'mirror');
   checkReadable([spec]);
   const session = await openSession({
     // On a terminal the per-pass lines are the output; the JSON log then only has warnings.
     interactive: Boolean(process.stderr.isTTY),
+    http: httpOptionsOf(options),
     ...(options.redis === undefined ? {} : { redis: options.redis }),
     ...(options.stateDir === undefined ? {} : { stateDir: options.stateDir }),
   });
@@ -81,6 +84,10 @@ async function mirrorOnce(session: Session, spec: RunSpec, options: MirrorOption
   try {
     const outcome = await waitForRequestedRun(session, await requestRun(session, pair.pairId));
     if (!outcome) return session.interruptedWith() ?? 1;
+    if (options.report) {
+      writeRunReport(options.report, buildRunReport(outcome));
+      process.stderr.write(`Report: ${options.report}\n`);
+    }
     if (options.json) process.stdout.write(`${JSON.stringify({ pair: outcome.run.pairName, runId: outcome.run.runId, state: outcome.run.state, exitCode: exitCodeOf(outcome), folders: outcome.folders }, null, 2)}\n`);
     else process.stdout.write(`${formatSummary(outcome)}\n`);
     return exitCodeOf(outcome);

@@ -5,9 +5,9 @@
  */
 import { loadConfigFile } from '../../config/index.js';
 import { SHARED_QUEUE } from '../../jobs/index.js';
-import { openConfigSession } from '../session.js';
+import { httpOptionsOf, openConfigSession, type HttpOptions } from '../session.js';
 
-export interface WorkerCommandOptions {
+export interface WorkerCommandOptions extends HttpOptions {
   readonly config: string;
   readonly concurrency?: number;
   readonly redis?: string;
@@ -16,7 +16,7 @@ export interface WorkerCommandOptions {
 
 export async function worker(options: WorkerCommandOptions): Promise<number> {
   const config = loadConfigFile(options.config);
-  const session = await openConfigSession(config, options);
+  const session = await openConfigSession(config, options, httpOptionsOf(options));
   const workers = session.startWorkers([SHARED_QUEUE], options.concurrency ?? config.concurrency ?? 4);
   session.log.info({ pairs: config.pairs.size }, 'worker started; waiting for jobs');
   await new Promise<void>((resolve) => session.signal.addEventListener('abort', () => resolve(), { once: true }));

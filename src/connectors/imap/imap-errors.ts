@@ -111,6 +111,31 @@ export function toConnectorError(error: unknown, what: string, commandScope: Err
 }
 
 /**
+ * A login with an OAuth access token (AUTHENTICATE XOAUTH2 / OAUTHBEARER) that failed:
+ * a refused token, or a server that offers neither mechanism, is AUTH_FAILED "never"
+ * with what to check (not "the user name and password"); anything else as toConnectorError.
+ * The server's JSON error (status, schemes, scope) is named, never the token.
+ */
+export function oauthLoginError(error: unknown, what: string): ConnectorError {
+  const e = (typeof error === 'object' && error !== null ? error : { message: String(error) }) as ImapFlowErrorLike & { oauthError?: unknown };
+  if (/Unsupported authentication mechanism/i.test(e.message ?? '')) {
+    return new ConnectorError(`${what}: the server offers no OAuth login (AUTH=XOAUTH2 or AUTH=OAUTHBEARER); use a password, or check the host`, {
+      code: 'AUTH_FAILED', scope: 'account', retry: 'never', cause: error,
+    });
+  }
+  const mapped = toConnectorError(error, what, 'account');
+  if (mapped.code !== 'AUTH_FAILED') return mapped;
+  const status = typeof e.oauthError === 'object' && e.oauthError !== null ? (e.oauthError as { status?: unknown }).status : undefined;
+  const text = `${details(e)}${typeof status === 'string' ? `, status ${status}` : ''}`;
+  return new ConnectorError(
+    `${what}: the server refused the OAuth access token (${text}); check that USER is the mailbox's address and that the app may open it ` +
+      '(Microsoft 365 app-only: IMAP.AccessAsApp and Add-MailboxPermission for its service principal; delegated: the IMAP scope, ' +
+      'https://outlook.office.com/IMAP.AccessAsUser.All or https://mail.google.com/)',
+    { code: 'AUTH_FAILED', scope: 'account', retry: 'never', cause: error },
+  );
+}
+
+/**
  * imapflow answers some failed commands (STORE, EXPUNGE, SEARCH) with `false` instead of
  * throwing; it only logs the server's answer. A connection still usable means the server
  * refused the command; otherwise the connection went away under it.

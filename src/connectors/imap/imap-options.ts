@@ -1,3 +1,5 @@
+import type { BearerTokenSource } from '../oauth/token-cache.js';
+
 /**
  * How to reach one IMAP account. Built by the config layer; the connector never reads
  * the environment or files itself.
@@ -17,7 +19,14 @@ export interface ImapAccountOptions {
   readonly user: string;
   /** The resolved secret: a password, or an OAuth access token for XOAUTH2. */
   readonly password?: string;
+  /** An OAuth access token used as given (XOAUTH2 / OAUTHBEARER); never refreshed. */
   readonly accessToken?: string;
+  /**
+   * Where OAuth access tokens come from (XOAUTH2 / OAUTHBEARER), instead of a password:
+   * asked afresh at every connect, so a reconnect never logs in with an expired token; a
+   * token the server refuses is replaced once (`refresh`) before the login counts as failed.
+   */
+  readonly tokens?: BearerTokenSource;
   readonly tls: TlsMode;
   /** PEM bytes of a CA to trust instead of the system store (self-hosted servers). */
   readonly ca?: Buffer;
@@ -28,8 +37,8 @@ export interface ImapAccountOptions {
 }
 
 export interface ImapLogger {
-  debug(obj: unknown): void;
-  info(obj: unknown): void;
-  warn(obj: unknown): void;
-  error(obj: unknown): void;
+  debug(obj: unknown, msg?: string): void;
+  info(obj: unknown, msg?: string): void;
+  warn(obj: unknown, msg?: string): void;
+  error(obj: unknown, msg?: string): void;
 }

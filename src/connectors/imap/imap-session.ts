@@ -9,7 +9,8 @@
 import { ImapFlow, type FetchMessageObject, type FetchQueryObject, type ImapFlowOptions, type MailboxObject, type StatusObject } from 'imapflow';
 import type { FolderInfo, FolderStatus, ListFoldersOptions, ListOptions, MessageMeta, Namespace, RawMessage, SpecialUse } from '../types.js';
 import type { ImapAccountOptions } from './imap-options.js';
-import { commandFailed, toConnectorError } from './imap-errors.js';
+import { ConnectorError, isConnectorError } from '../connector-error.js';
+import { commandFailed, oauthLoginError, toConnectorError } from './imap-errors.js';
 import { solicitedMessages } from './fetch-responses.js';
 import { compressUids } from './uid-set.js';
 
@@ -28,19 +29,55 @@ export class ImapSession {
 
   async connect(): Promise<void> {
     if (this.client?.usable) return;
-    const client = new ImapFlow(this.clientOptions());
+    const tokens = this.account.tokens;
+    let client: ImapFlow;
+    if (tokens === undefined) {
+      client = await this.login(this.account.accessToken);
+    } else {
+      // A token per connect (the provider reuses it until shortly before it expires), so a
+      // reconnect never offers an expired one.
+      const token = await this.oauthToken(() => tokens.token());
+      try {
+        client = await this.login(token);
+      } catch (error) {
+        if (!isConnectorError(error) || error.code !== 'AUTH_FAILED') throw error;
+        // Refused although the provider thought it valid (revoked at the server, expired
+        // early, clock skew): one fresh token, one more try.
+        if (this.account.logger) this.account.logger.debug({ account: this.label, msg: 'the server refused the OAuth token; trying once with a fresh one' });
+        client = await this.login(await this.oauthToken(() => tokens.refresh(token)));
+      }
+    }
+    this.client = client;
+    this.selected = undefined;
+  }
+
+  /** A token from the provider; its failure (already saying what to fix) gets this login's prefix. */
+  private async oauthToken(get: () => Promise<string>): Promise<string> {
+    try {
+      return await get();
+    } catch (error) {
+      if (!isConnectorError(error)) throw toConnectorError(error, `login to ${this.label}`, 'account');
+      throw new ConnectorError(`login to ${this.label}: ${error.message}`, {
+        code: error.code, scope: error.scope, retry: error.retry, cause: error,
+        ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+      });
+    }
+  }
+
+  private async login(accessToken: string | undefined): Promise<ImapFlow> {
+    const client = new ImapFlow(this.clientOptions(accessToken));
     // imapflow emits 'error' on socket failures; the failing command rejects too, so the
     // listener only keeps the process from crashing on an unhandled 'error' event.
     client.on('error', () => undefined);
     try {
       await client.connect();
+      return client;
     } catch (error) {
       // A refused login leaves the socket open; close it or it keeps the process alive.
       client.close();
+      if (accessToken !== undefined) throw oauthLoginError(error, `login to ${this.label}`);
       throw toConnectorError(error, `login to ${this.label}`, 'account');
     }
-    this.client = client;
-    this.selected = undefined;
   }
 
   async close(): Promise<void> {
@@ -235,10 +272,10 @@ export class ImapSession {
     }
   }
 
-  private clientOptions(): ImapFlowOptions {
+  private clientOptions(accessToken: string | undefined): ImapFlowOptions {
     const a = this.account;
     const tls = { rejectUnauthorized: true, minVersion: 'TLSv1.2' as const, ...(a.ca ? { ca: a.ca } : {}) };
-    const auth = a.accessToken !== undefined ? { user: a.user, accessToken: a.accessToken } : { user: a.user, pass: a.password ?? '' };
+    const auth = accessToken !== undefined ? { user: a.user, accessToken } : { user: a.user, pass: a.password ?? '' };
     return {
       host: a.host,
       port: a.port,

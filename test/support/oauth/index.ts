@@ -16,11 +16,24 @@
  * roles [full_access_as_app], iat/nbf/exp. `verify()` is what a resource (the EWS test
  * server's `auth: 'oauth'`) calls to accept one.
  *
+ * The same token endpoint also takes grant_type=refresh_token (delegated tokens, as Entra
+ * and Google answer it): refresh tokens come from `addRefreshToken(clientId, username)`;
+ * a confidential client must send its client_secret, a public client none; every answer
+ * rotates the refresh token (as Entra does; the old one stays valid); a revoked family is
+ * 400 invalid_grant (AADSTS50173). Delegated tokens carry `upn` = the user.
+ *
+ * For an IMAP server (Dovecot's oauth2 passdb, `introspection_mode = post`) it serves
+ * RFC 7662 token introspection over plain HTTP on 127.0.0.1 (`introspectionUrl`): POST
+ * token=... -> {"active": true, "username": ...} for a valid token issued here (the user
+ * of a delegated token, the `mailboxes` entry of an app), {"active": false} for anything
+ * else (expired, revoked refresh token family, forged).
+ *
  * The certificate is self-signed for 127.0.0.1 (made with openssl); trust it with `ca` /
  * `caFile`. msal-node needs no instance discovery when told the authority is known.
  */
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs/promises';
+import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { writeSelfSignedCertificate } from '../certificate.js';
@@ -36,6 +49,8 @@ export interface TokenServiceOptions {
   clients: Record<string, string>;
   /** expires_in (and the exp claim) of issued tokens, in seconds. Default 3600. */
   lifetimeSeconds?: number;
+  /** App (client) id -> the mailbox (IMAP user name) introspection names for its app-only tokens. */
+  mailboxes?: Record<string, string>;
 }
 
 export interface TokenServiceRequest {
@@ -46,6 +61,8 @@ export interface TokenServiceRequest {
   /** OAuth error code of a refused token request. */
   readonly error?: string;
   readonly clientId?: string;
+  /** grant_type of a token request. */
+  readonly grant?: string;
 }
 
 export interface IssuedToken {
@@ -56,6 +73,9 @@ export interface IssuedToken {
   readonly issuedAt: number;
   /** When the token says it expires (exp claim), ms since the epoch. */
   readonly expiresAt: number;
+  /** Delegated tokens: the user, and the refresh token family they came from. */
+  readonly username?: string;
+  readonly family?: string;
 }
 
 /** What a resource server concludes from a bearer token. */
@@ -91,6 +111,14 @@ export interface FakeTokenService {
   failNext(count: number, status?: number): void;
   /** A resource's check of a bearer token: issued here, signature, audience, not expired. */
   verify(token: string): TokenVerdict;
+  /** A refresh token for `clientId` acting as `username` (a public client when `clientId` is not in `clients`). */
+  addRefreshToken(clientId: string, username: string): string;
+  /** Revokes the family of this refresh token (it and every token rotated from it): invalid_grant, and its access tokens inactive. */
+  revokeRefreshToken(refreshToken: string): void;
+  /** http://127.0.0.1:PORT/introspect (RFC 7662, POST token=...), for Dovecot's oauth2 passdb. */
+  readonly introspectionUrl: string;
+  /** Introspection requests answered, and how many said active. */
+  readonly introspections: ReadonlyArray<{ readonly active: boolean; readonly username?: string }>;
   stop(): Promise<void>;
 }
 
@@ -152,7 +180,7 @@ async function serve(options: TokenServiceOptions, dir: string, caFile: string, 
     return `${head}.${body}.${signature}`;
   };
 
-  const issue = (tenant: string, clientId: string) => {
+  const issue = (tenant: string, clientId: string, delegated?: { username: string; family: string }) => {
     const now = Date.now();
     const seconds = Math.floor(now / 1000);
     const lifetime = state.lifetimeSeconds;
@@ -161,13 +189,43 @@ async function serve(options: TokenServiceOptions, dir: string, caFile: string, 
       aud: EXCHANGE_AUDIENCE, iss: `https://sts.windows.net/${tenant}/`, iat: seconds, nbf: seconds, exp: seconds + validFor,
       tid: tenant, appid: clientId, app_displayname: 'mailferry test app', idtyp: 'app', roles: ['full_access_as_app'],
       oid: randomUUID(), sub: randomUUID(), uti: randomBytes(12).toString('base64url'), ver: '1.0',
+      ...(delegated ? { upn: delegated.username, idtyp: 'user', scp: 'IMAP.AccessAsUser.All' } : {}),
     });
-    issued.push({ token, clientId, tenant, issuedAt: now, expiresAt: (seconds + validFor) * 1000 });
+    issued.push({ token, clientId, tenant, issuedAt: now, expiresAt: (seconds + validFor) * 1000, ...(delegated ?? {}) });
     return { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: token };
+  };
+
+  /** refresh token -> its client, user and family; revoked families. */
+  const refreshTokens = new Map<string, { clientId: string; username: string; family: string }>();
+  const revokedFamilies = new Set<string>();
+  const newRefreshToken = (clientId: string, username: string, family: string): string => {
+    const token = `rt.${randomBytes(24).toString('base64url')}`;
+    refreshTokens.set(token, { clientId, username, family });
+    return token;
+  };
+
+  const refreshAnswer = (tenant: string, form: URLSearchParams): { status: number; body: Record<string, unknown> } => {
+    const clientId = form.get('client_id') ?? '';
+    const grant = refreshTokens.get(form.get('refresh_token') ?? '');
+    if (clientId in options.clients) {
+      if (revoked.has(clientId)) return { status: 401, body: entraError('invalid_client', 7000222, `The provided client secret keys for app '${clientId}' are expired.`) };
+      if (form.get('client_secret') !== options.clients[clientId]) {
+        return { status: 401, body: entraError('invalid_client', 7000215, 'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.') };
+      }
+    }
+    if (grant === undefined || grant.clientId !== clientId) {
+      return { status: 400, body: entraError('invalid_grant', 9002313, 'Invalid request. Request is malformed or invalid.') };
+    }
+    if (revokedFamilies.has(grant.family)) {
+      return { status: 400, body: entraError('invalid_grant', 50173, "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password.") };
+    }
+    const answer = issue(tenant, clientId, { username: grant.username, family: grant.family });
+    return { status: 200, body: { ...answer, scope: 'https://outlook.office.com/IMAP.AccessAsUser.All', refresh_token: newRefreshToken(clientId, grant.username, grant.family) } };
   };
 
   const tokenAnswer = (tenant: string, form: URLSearchParams): { status: number; body: Record<string, unknown> } => {
     const clientId = form.get('client_id') ?? '';
+    if (form.get('grant_type') === 'refresh_token') return refreshAnswer(tenant, form);
     if (form.get('grant_type') !== 'client_credentials') {
       return { status: 400, body: entraError('unsupported_grant_type', 70003, `The app requested an unsupported grant type '${form.get('grant_type') ?? ''}'.`) };
     }
@@ -238,7 +296,7 @@ async function serve(options: TokenServiceOptions, dir: string, caFile: string, 
         }
         const answer = tokenAnswer(tenant, form);
         const error = typeof answer.body['error'] === 'string' ? { error: answer.body['error'] } : {};
-        return send(answer.status, answer.body, { ...error, clientId });
+        return send(answer.status, answer.body, { ...error, clientId, grant: form.get('grant_type') ?? '' });
       }
       return send(404, { error: 'not_found', error_description: `no ${request.method ?? ''} ${pathname} here` });
     }).catch((error: unknown) => {
@@ -251,6 +309,40 @@ async function serve(options: TokenServiceOptions, dir: string, caFile: string, 
   });
   const port = (server.address() as AddressInfo).port;
   origin = `https://127.0.0.1:${port}`;
+
+  type Claims = { aud?: string; exp?: number; appid?: string; upn?: string };
+  const check = (token: string): { claims: Claims } | Extract<TokenVerdict, { error: string }> => {
+    const [head, body, signature] = token.split('.');
+    const invalid = (reason: string, expired = false) => ({ error: 'invalid_token' as const, reason, expired });
+    if (head === undefined || body === undefined || signature === undefined) return invalid('The token is malformed.');
+    const expected = createHmac('sha256', signingKey).update(`${head}.${body}`).digest();
+    const given = Buffer.from(signature, 'base64url');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return invalid('The token signature is invalid.');
+    const claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Claims;
+    if (claims.aud !== EXCHANGE_AUDIENCE) return invalid(`The audience ${String(claims.aud)} is invalid.`);
+    if (typeof claims.exp !== 'number' || claims.exp * 1000 <= Date.now()) return invalid('The token has expired.', true);
+    const family = issued.find((t) => t.token === token)?.family;
+    if (family !== undefined && revokedFamilies.has(family)) return invalid('The grant was revoked.');
+    return { claims };
+  };
+
+  const introspections: Array<{ active: boolean; username?: string }> = [];
+  const introspection = http.createServer((request, response) => {
+    void readBody(request).then((text) => {
+      const token = new URLSearchParams(text).get('token') ?? '';
+      const verdict = request.method === 'POST' ? check(token) : undefined;
+      const username = verdict && 'claims' in verdict ? verdict.claims.upn ?? options.mailboxes?.[verdict.claims.appid ?? ''] : undefined;
+      const answer = username === undefined ? { active: false } : { active: true, username, client_id: (verdict as { claims: Claims }).claims.appid, token_type: 'Bearer' };
+      introspections.push(username === undefined ? { active: false } : { active: true, username });
+      const json = JSON.stringify(answer);
+      response.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(json) });
+      response.end(json);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    introspection.once('error', reject);
+    introspection.listen(0, '127.0.0.1', () => resolve());
+  });
 
   return {
     authority: origin,
@@ -290,22 +382,23 @@ async function serve(options: TokenServiceOptions, dir: string, caFile: string, 
       failures = { count, status };
     },
     verify(token) {
-      const [head, body, signature] = token.split('.');
-      const invalid = (reason: string, expired = false): TokenVerdict => ({ error: 'invalid_token', reason, expired });
-      if (head === undefined || body === undefined || signature === undefined) return invalid('The token is malformed.');
-      const expected = createHmac('sha256', signingKey).update(`${head}.${body}`).digest();
-      const given = Buffer.from(signature, 'base64url');
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) return invalid('The token signature is invalid.');
-      const claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as { aud?: string; exp?: number; appid?: string };
-      if (claims.aud !== EXCHANGE_AUDIENCE) return invalid(`The audience ${String(claims.aud)} is invalid.`);
-      if (typeof claims.exp !== 'number' || claims.exp * 1000 <= Date.now()) return invalid('The token has expired.', true);
-      return { principal: claims.appid ?? '' };
+      const verdict = check(token);
+      return 'claims' in verdict ? { principal: verdict.claims.appid ?? '' } : verdict;
     },
+    addRefreshToken(clientId, username) {
+      return newRefreshToken(clientId, username, randomUUID());
+    },
+    revokeRefreshToken(refreshToken) {
+      const grant = refreshTokens.get(refreshToken);
+      if (grant) revokedFamilies.add(grant.family);
+    },
+    introspectionUrl: `http://127.0.0.1:${(introspection.address() as AddressInfo).port}/introspect`,
+    introspections,
     stop() {
-      return new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }).then(() => removeTempDir(dir));
+      return Promise.all([server, introspection].map((one) => new Promise<void>((resolve) => {
+        one.close(() => resolve());
+        one.closeAllConnections();
+      }))).then(() => removeTempDir(dir));
     },
   };
 }

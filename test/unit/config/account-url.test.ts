@@ -103,8 +103,9 @@ describe('parseAccountUrl: refused forms', () => {
     ['a path', 'imaps://alice@mail.example.com/INBOX', /unexpected path or #fragment/],
     ['a fragment', 'imaps://alice@mail.example.com#x', /unexpected path or #fragment/],
     ['tls= twice', 'imap://alice@mail.example.com?tls=off&tls=off', /\?tls= given more than once/],
-    ['unknown parameter', 'imap://alice@mail.example.com?auth=plain',
-      /^source: unknown URL parameter "auth" \(known: tls\)$/],
+    ['unknown parameter', 'imap://alice@mail.example.com?timeout=5',
+      /^source: unknown URL parameter "timeout" \(known: tls, auth, tenant, client, authority, token-url, scope\)$/],
+    ['imap auth that does not exist', 'imap://alice@mail.example.com?auth=plain', /^source: \?auth= accepts password, oauth, oauth-refresh$/],
     ['unknown parameter next to tls=off', 'imap://alice@mail.example.com?tls=off&timeout=5',
       /unknown URL parameter "timeout"/],
     ['missing user', 'imaps://mail.example.com',
@@ -196,7 +197,7 @@ describe('parseAccountUrl: EWS with OAuth client credentials', () => {
       /^source: \?tenant= belongs to \?auth=oauth \(OAuth client credentials\), not to \?auth=basic$/],
     ['client with the default auth (ntlm)', `ews://svc@mail.example.com?client=${CLIENT}`, /\?client= belongs to \?auth=oauth/],
     ['authority with bearer', 'ews://svc@mail.example.com?auth=bearer&authority=https://login.microsoftonline.us', /\?authority= belongs to \?auth=oauth/],
-    ['tenant on an IMAP URL', `imaps://alice@mail.example.com?tenant=${TENANT}`, /unknown URL parameter "tenant" \(known: tls\)/],
+    ['tenant on an IMAP URL without OAuth', `imaps://alice@mail.example.com?tenant=${TENANT}`, /^source: \?tenant= belongs to \?auth=oauth or \?auth=oauth-refresh/],
   ])('refuses %s', (_name, text, message) => {
     expect(() => parseAccountUrl(text, 'source', secret)).toThrow(ConfigError);
     expect(() => parseAccountUrl(text, 'source', secret)).toThrow(message);
