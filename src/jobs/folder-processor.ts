@@ -23,6 +23,7 @@ export async function processFolder(ctx: WorkerContext, job: Job<FolderJobData>,
   let lease;
   let connectors: Awaited<ReturnType<typeof leaseBoth>> | undefined;
   let healthy = false;
+  let reported = 0;
   try {
     lease = await state.acquireLease();
     connectors = await leaseBoth(ctx.connections, spec);
@@ -33,7 +34,12 @@ export async function processFolder(ctx: WorkerContext, job: Job<FolderJobData>,
       target, lease, targetPath, log, signal: ctx.signal, budget: ctx.budget,
       pageSize: spec.copy.pageSize,
       batchBytes: spec.copy.batchBytes,
-      onProgress: (done: number, total: number) => ctx.runs.setProgress(run.runId, state.fid, { sourcePath, done, total }),
+      onProgress: async (done: number, total: number) => {
+        // Progress is cumulative per folder job; the counter takes the step since the last page.
+        if (done > reported) ctx.telemetry?.pageDone(done - reported, spec.source.kind);
+        reported = Math.max(reported, done);
+        await ctx.runs.setProgress(run.runId, state.fid, { sourcePath, done, total });
+      },
     };
     const keyed = () => new KeyedFolderState(ctx.redis, ctx.keys, run.pairId, sourcePath);
     const result = isItemSyncSource(source)

@@ -9,15 +9,16 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
 }
 
 /**
- * Consecutive batches whose summed size stays within `budget`; a single item larger than
- * the budget forms a batch of its own (memory is then bounded by that one message).
+ * Consecutive batches whose summed size stays within `budget` (and, when given, that hold
+ * at most `maxItems`); a single item larger than the budget forms a batch of its own
+ * (memory is then bounded by that one message).
  */
-export function batchByBytes<T extends { readonly size: number }>(items: readonly T[], budget: number): T[][] {
+export function batchByBytes<T extends { readonly size: number }>(items: readonly T[], budget: number, maxItems = Infinity): T[][] {
   const batches: T[][] = [];
   let current: T[] = [];
   let bytes = 0;
   for (const item of items) {
-    if (current.length > 0 && bytes + item.size > budget) {
+    if (current.length > 0 && (bytes + item.size > budget || current.length >= maxItems)) {
       batches.push(current);
       current = [];
       bytes = 0;

@@ -20,6 +20,8 @@ export type JobOutcome = 'completed' | 'delayed' | 'retry' | 'failed';
 export type ThrottleSource = 'governor' | 'server';
 
 export interface Telemetry {
+  /** A page of a folder was committed: `messages` more handled (copied, found already there, or quarantined). */
+  pageDone(messages: number, protocol: Protocol): void;
   /** A folder job ended with a result (done, skipped, or failed for good). */
   folderDone(result: FolderResult, protocol: Protocol): void;
   /** One attempt of a job ended. */

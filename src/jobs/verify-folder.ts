@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { AnySource, FlagPolicy, ItemSyncSource, MessageMeta, SourceConnector, TargetConnector } from '../connectors/types.js';
 import { isItemSyncSource } from '../connectors/types.js';
 import { mapFlags } from '../mapping/index.js';
+import { batchByBytes } from './pages.js';
 
 /** One message of one side: how that side names it, its content hash, flags and date. */
 export interface MessageDigest {
@@ -29,20 +30,7 @@ export const DEFAULT_VERIFY_BATCH: VerifyBatchLimits = { bytes: 8 * 1024 * 1024,
 
 /** Splits metadata into fetch batches bounded by bytes and count. */
 export function verifyBatches<T extends { readonly size: number }>(items: readonly T[], limits: VerifyBatchLimits): T[][] {
-  const batches: T[][] = [];
-  let current: T[] = [];
-  let bytes = 0;
-  for (const item of items) {
-    if (current.length > 0 && (bytes + item.size > limits.bytes || current.length >= limits.messages)) {
-      batches.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(item);
-    bytes += item.size;
-  }
-  if (current.length > 0) batches.push(current);
-  return batches;
+  return batchByBytes(items, limits.bytes, limits.messages);
 }
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');

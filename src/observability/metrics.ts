@@ -28,6 +28,7 @@ export function createMetrics(queues: ServedQueues): Metrics {
 
   const messagesCopied = new Counter({ name: 'mailferry_messages_copied_total', help: 'Messages appended to a target, by source protocol', labelNames: ['protocol'], registers });
   const bytesCopied = new Counter({ name: 'mailferry_bytes_copied_total', help: 'Message bytes appended to a target, by source protocol', labelNames: ['protocol'], registers });
+  const processed = new Counter({ name: 'mailferry_messages_processed_total', help: 'Messages handled, counted page by page as pages commit (copied, found already there, or quarantined), by source protocol', labelNames: ['protocol'], registers });
   const quarantined = new Counter({ name: 'mailferry_messages_quarantined_total', help: 'Messages a target refused for good (quarantined), by source protocol', labelNames: ['protocol'], registers });
   const folders = new Counter({ name: 'mailferry_folders_total', help: 'Folder jobs that ended, by source protocol and outcome (done, failed, skipped)', labelNames: ['protocol', 'outcome'], registers });
   const retries = new Counter({ name: 'mailferry_job_retries_total', help: 'Job attempts after the first (a retry after a failure)', labelNames: ['job'], registers });
@@ -51,6 +52,9 @@ export function createMetrics(queues: ServedQueues): Metrics {
   });
 
   const telemetry: Telemetry = {
+    pageDone(messages: number, protocol: string) {
+      processed.inc({ protocol: protocolLabel(protocol) }, messages);
+    },
     folderDone(result: FolderResult, protocol: string) {
       const labels = { protocol: protocolLabel(protocol) };
       messagesCopied.inc(labels, result.copied);

@@ -123,6 +123,8 @@ describe('worker --http-port', () => {
     expect([...during].sort((a, b) => a - b)).toEqual(during);
     expect(during.some((n) => n > 0 && n < COUNT), `scrapes during the run: ${during.join(',')}`).toBe(true);
     expect(sample(after, 'mailferry_bytes_copied_total')).toBeGreaterThan(COUNT * 100);
+    // Counted page by page: every message handled once.
+    expect(sample(after, 'mailferry_messages_processed_total')).toBe(COUNT);
     expect(sample(after, 'mailferry_messages_quarantined_total')).toBe(0);
     expect(after).toMatch(/mailferry_folders_total\{protocol="imap",outcome="done"\} \d+/);
     expect(after).toMatch(/mailferry_job_duration_seconds_count\{job="folder",outcome="completed"\} \d+/);
