@@ -17,7 +17,10 @@ import { Queue, type ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { RunStore, StateKeys } from '../state/index.js';
 import type { PairRegistry } from './pair-registry.js';
-import { DEFAULT_JOB_OPTIONS, JOB_PLAN, jobIdOf, type PlanJobData } from './queue.js';
+import { DEFAULT_JOB_OPTIONS, JOB_PLAN, jobIdOf, queueOfRun, type PlanJobData } from './queue.js';
+
+/** A run this old whose queue has no worker is taken to be orphaned (see orphaned()). */
+const ORPHAN_AGE_MS = 60_000;
 
 /** How long the answer to a request (which run took it) is kept for its requester. */
 const REQUEST_ANSWER_SECONDS = 24 * 3600;
@@ -129,15 +132,30 @@ export class RunTrigger {
     }
   }
 
-  /** The slot when free, or when its holder is no longer a running run. */
+  /** The slot when free, or when its holder is no longer a running run (or one nobody can work). */
   private async takeSlot(pairId: string, runId: string): Promise<boolean> {
     const slot = this.keys.activeRun(pairId);
     if ((await this.redis.set(slot, runId, 'NX')) === 'OK') return true;
     const holder = await this.redis.get(slot);
     if (holder === null) return (await this.redis.set(slot, runId, 'NX')) === 'OK';
     const run = await this.runs.get(holder);
-    if (run !== null && run.state === 'running') return false;
+    if (run !== null && run.state === 'running' && !(await this.orphaned(run))) return false;
     return (await this.redis.eval(TAKE_OVER, 1, slot, holder, runId)) === 1;
+  }
+
+  /**
+   * A running run whose queue no worker serves any more (a `mirror` one-liner that was
+   * stopped, while a daemon serves the pair from another queue) would hold the slot for
+   * ever. After a minute of age it gives way. A Redis that hides its client list (some
+   * managed services) counts as served: holding on is the safe side.
+   */
+  private async orphaned(run: { readonly startedAt: string; readonly queue?: string; readonly pairId: string }): Promise<boolean> {
+    if (Date.now() - Date.parse(run.startedAt) < ORPHAN_AGE_MS) return false;
+    try {
+      return (await this.queue(queueOfRun(run)).getWorkersCount()) === 0;
+    } catch {
+      return false;
+    }
   }
 
   private queue(name: string): Queue {

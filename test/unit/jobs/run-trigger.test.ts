@@ -112,6 +112,29 @@ describe('RunTrigger', () => {
     }
   });
 
+  it('takes over from a running run that no worker can work (its queue has none) once it is a minute old', async () => {
+    const { keys, runs, trigger, pair, queue } = await setup();
+    try {
+      // A one-liner left this run on its own queue and stopped: nobody serves "pair-gone".
+      const stranded = (startedAt: Date, runId: string) => ({
+        runId, pairId: pair.pairId, pairName: 'alice', state: 'running' as const, startedAt: startedAt.toISOString(), spec: '{}', queue: 'pair-gone',
+      });
+      await runs.create(stranded(new Date(), 'young'));
+      await redis.set(keys.activeRun(pair.pairId), 'young');
+      expect(await trigger.request(pair.pairId, ALL_FOLDERS)).toBeUndefined();
+
+      await runs.create(stranded(new Date(Date.now() - 120_000), 'old'));
+      await redis.set(keys.activeRun(pair.pairId), 'old');
+      const next = await trigger.request(pair.pairId, ALL_FOLDERS);
+      expect(next).toBeDefined();
+      expect((await runs.get('old'))?.state).toBe('superseded');
+    } finally {
+      await trigger.close();
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+  });
+
   it('refuses a pair that was never registered, and frees the slot', async () => {
     const { keys, trigger } = await setup();
     try {
