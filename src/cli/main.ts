@@ -58,7 +58,7 @@ const serveOptions = (command: Command): Command => redisOptions(command)
 
 serveOptions(program.command('migrate')
   .description('Copy every message of the source account into the target account, once, resumably.')
-  .option('--source <url>', 'source account: imaps://USER@HOST[:PORT] (TLS) or imap://USER@HOST[:PORT] (STARTTLS; add ?tls=off for plaintext); POP3: pop3s://, pop3:// (STLS), ?auth=user|apop; Exchange: ews://USER@HOST[:PORT]/EWS/Exchange.asmx, ?auth=ntlm|basic|bearer|oauth (with &tenant= &client=), ?impersonate=ADDRESS; IMAP OAuth2: ?auth=oauth&tenant=&client= (client secret) or ?auth=oauth-refresh&client=[&token-url=] (refresh token)')
+  .option('--source <url>', 'source account: imaps://USER@HOST[:PORT] (TLS) or imap://USER@HOST[:PORT] (STARTTLS; add ?tls=off for plaintext); POP3: pop3s://, pop3:// (STLS), ?auth=user|apop|oauth|oauth-refresh; Exchange: ews://USER@HOST[:PORT]/EWS/Exchange.asmx, ?auth=ntlm|basic|bearer|oauth (with &tenant= &client=), ?impersonate=ADDRESS; IMAP and POP3 OAuth2: ?auth=oauth&tenant=&client= (client secret) or ?auth=oauth-refresh&client=[&token-url=] (refresh token)')
   .option('--target <url>', 'target account: imaps://, imap:// or ews://, as for --source; maildir:///PATH for a local Maildir (also a --source, to restore)')
   .option('--source-password-file <file>', `read the source password from a file (default: $${'MAILFERRY_SOURCE_PASSWORD'})`)
   .option('--target-password-file <file>', `read the target password from a file (default: $${'MAILFERRY_TARGET_PASSWORD'})`)

@@ -28,14 +28,14 @@ export interface ImapAccountSpec extends AccountBase {
 }
 
 /**
- * OAuth for IMAP; the account's secret holds what is secret.
+ * OAuth 2.0 for a mail protocol (IMAP, POP3); the account's secret holds what is secret.
  * client-credentials (`?auth=oauth`): an Entra app's app-only tokens (Microsoft 365,
  *   IMAP.AccessAsApp); the secret is the client secret.
  * refresh-token (`?auth=oauth-refresh`): delegated tokens from a refresh token (Gmail,
  *   Microsoft 365); the secret is JSON {"refresh_token": ..., "client_secret": ...} or the
  *   bare refresh token (public clients).
  */
-export type ImapOAuthSpec =
+export type MailOAuthSpec =
   | {
     readonly flow: 'client-credentials';
     readonly tenant: string;
@@ -53,13 +53,22 @@ export type ImapOAuthSpec =
     readonly scope?: string;
   };
 
-/** auto: APOP on a plaintext connection when the server offers it, USER/PASS otherwise. */
-export type Pop3Auth = 'auto' | 'user' | 'apop';
+/** OAuth for IMAP (XOAUTH2 / OAUTHBEARER). */
+export type ImapOAuthSpec = MailOAuthSpec;
+
+/**
+ * auto: APOP on a plaintext connection when the server offers it, USER/PASS otherwise.
+ * xoauth2: SASL XOAUTH2 (RFC 5034 AUTH) with the tokens of `oauth` (`?auth=oauth` or
+ * `?auth=oauth-refresh` in the URL).
+ */
+export type Pop3Auth = 'auto' | 'user' | 'apop' | 'xoauth2';
 
 /** A POP3 mailbox: a source only (POP3 cannot store mail). */
 export interface Pop3AccountSpec extends AccountBase {
   readonly kind: 'pop3';
   readonly auth: Pop3Auth;
+  /** With auth 'xoauth2' (and only then): where the access tokens come from. */
+  readonly oauth?: MailOAuthSpec;
 }
 
 /**

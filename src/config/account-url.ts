@@ -4,7 +4,7 @@
  *   imap://USER@HOST[:PORT]   pop3://USER@HOST[:PORT]    STARTTLS / STLS required
  *   ews://USER@HOST[:PORT]/EWS/Exchange.asmx              HTTPS
  *   maildir:///ABSOLUTE/PATH                              a local Maildir++ directory
- * Plaintext only with `?tls=off`. POP3 also takes `?auth=user|apop`; EWS takes
+ * Plaintext only with `?tls=off`. POP3 also takes `?auth=user|apop|oauth|oauth-refresh`; EWS takes
  * `?auth=ntlm|basic|oauth|bearer` and `?impersonate=ADDRESS`.
  *
  * EWS with OAuth 2.0 client credentials (an Entra app; app-only tokens, so impersonation):
@@ -26,9 +26,14 @@
  *     {authority}/{tenant or organizations}/oauth2/v2.0/token for outlook.office365.com.
  * (An "@" in the user name is %40; both spellings above are shown unescaped for reading.)
  *
+ * POP3 with OAuth 2.0 (SASL XOAUTH2, RFC 5034 AUTH): the same two flows, parameters and
+ * secrets as IMAP, e.g.
+ *   pop3s://alice%40contoso.com@outlook.office365.com?auth=oauth&tenant=TENANT_ID&client=CLIENT_ID
+ *   pop3s://me%40gmail.com@pop.gmail.com?auth=oauth-refresh&client=CLIENT_ID[&token-url=URL]
+ *
  * Passwords in URLs are refused: argv is visible to every user of the machine (`ps`).
  */
-import type { AccountSpec, EwsAuth, EwsOAuthSpec, ImapOAuthSpec, MaildirAccountSpec, NetworkAccountSpec, Pop3Auth, SecretRef, TlsMode } from './account-spec.js';
+import type { AccountSpec, EwsAuth, EwsOAuthSpec, MailOAuthSpec, MaildirAccountSpec, NetworkAccountSpec, Pop3Auth, SecretRef, TlsMode } from './account-spec.js';
 import { ConfigError } from './config-error.js';
 
 interface Scheme {
@@ -50,15 +55,21 @@ const SCHEMES = new Map<string, Scheme>([
 
 /** Parameters each kind accepts, besides `tls`. */
 const PARAMS: Record<NetworkAccountSpec['kind'], readonly string[]> = {
-  imap: ['tls', 'auth', 'tenant', 'client', 'authority', 'token-url', 'scope'], pop3: ['tls', 'auth'], ews: ['tls', 'auth', 'impersonate', 'tenant', 'client', 'authority'],
+  imap: ['tls', 'auth', 'tenant', 'client', 'authority', 'token-url', 'scope'],
+  pop3: ['tls', 'auth', 'tenant', 'client', 'authority', 'token-url', 'scope'],
+  ews: ['tls', 'auth', 'impersonate', 'tenant', 'client', 'authority'],
 };
-const POP3_AUTH: readonly Pop3Auth[] = ['auto', 'user', 'apop'];
+/** POP3's ?auth=: its own login commands, and the OAuth flows (both SASL XOAUTH2). */
+const POP3_AUTH = ['auto', 'user', 'apop', 'oauth', 'oauth-refresh'] as const;
 const EWS_AUTH: readonly EwsAuth[] = ['ntlm', 'basic', 'oauth', 'bearer'];
 const IMAP_AUTH = ['password', 'oauth', 'oauth-refresh'] as const;
+/** The ?auth= values of OAuth 2.0 (IMAP and POP3), and the parameters only they take. */
+type OAuthAuth = 'oauth' | 'oauth-refresh';
+const MAIL_OAUTH_PARAMS = ['tenant', 'client', 'authority', 'token-url', 'scope'] as const;
 /** Token endpoints of the refresh token flow when ?token-url= is left out. */
 const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
 const GOOGLE_HOSTS = /(^|\.)(gmail|googlemail)\.com$/;
-const MICROSOFT_IMAP_HOSTS = new Set(['outlook.office365.com', 'imap-mail.outlook.com', 'outlook.office.com']);
+const MICROSOFT_MAIL_HOSTS = new Set(['outlook.office365.com', 'imap-mail.outlook.com', 'pop-mail.outlook.com', 'outlook.office.com']);
 /** The EWS parameters of `auth=oauth` (client credentials) only. */
 const OAUTH_PARAMS = ['tenant', 'client', 'authority'] as const;
 export const DEFAULT_OAUTH_AUTHORITY = 'https://login.microsoftonline.com';
@@ -118,7 +129,12 @@ export function parseAccountUrl(text: string, what: string, secret: SecretRef, c
     const oauth = imapOAuth(params, base.host, what);
     return { kind: 'imap', ...base, ...(oauth === undefined ? {} : { oauth }) };
   }
-  if (scheme.kind === 'pop3') return { kind: 'pop3', ...base, auth: oneOf(params.get('auth') ?? 'auto', POP3_AUTH, what) };
+  if (scheme.kind === 'pop3') {
+    const auth = oneOf(params.get('auth') ?? 'auto', POP3_AUTH, what);
+    if (auth === 'oauth' || auth === 'oauth-refresh') return { kind: 'pop3', ...base, auth: 'xoauth2', oauth: mailOAuth(auth, params, base.host, what) };
+    refuseOAuthParams(params, 'POP3', what);
+    return { kind: 'pop3', ...base, auth: auth satisfies Pop3Auth };
+  }
   const impersonate = params.get('impersonate');
   if (impersonate !== undefined && !/^[^@\s]+@[^@\s]+$/.test(impersonate)) {
     throw new ConfigError(`${what}: ?impersonate= takes the SMTP address of the mailbox to act on, e.g. alice@example.com`);
@@ -174,16 +190,30 @@ function checkTenant(tenant: string, what: string): void {
  * IMAP's ?auth=: password (the default: LOGIN / AUTHENTICATE PLAIN), oauth (client
  * credentials) or oauth-refresh (refresh token). The OAuth parameters only with those.
  */
-function imapOAuth(params: Map<string, string>, host: string, what: string): ImapOAuthSpec | undefined {
+function imapOAuth(params: Map<string, string>, host: string, what: string): MailOAuthSpec | undefined {
   const auth = oneOf(params.get('auth') ?? 'password', IMAP_AUTH, what);
+  if (auth === 'password') {
+    refuseOAuthParams(params, 'IMAP', what);
+    return undefined;
+  }
+  return mailOAuth(auth, params, host, what);
+}
+
+/** Without OAuth (IMAP's password, POP3's USER/PASS or APOP), none of its parameters may be given. */
+function refuseOAuthParams(params: Map<string, string>, protocol: 'IMAP' | 'POP3', what: string): void {
+  const stray = MAIL_OAUTH_PARAMS.find((key) => params.has(key));
+  if (stray !== undefined) throw new ConfigError(`${what}: ?${stray}= belongs to ?auth=oauth or ?auth=oauth-refresh (${protocol} with OAuth 2.0)`);
+}
+
+/**
+ * The OAuth settings of a mail protocol (IMAP, POP3): `auth=oauth` is the client
+ * credentials grant (tenant, client, authority), `auth=oauth-refresh` the refresh token
+ * grant (client, token-url or tenant/authority); both take &scope=.
+ */
+function mailOAuth(auth: OAuthAuth, params: Map<string, string>, host: string, what: string): MailOAuthSpec {
   const scope = params.get('scope');
   if (scope !== undefined && (scope.trim() === '' || /[\s]{2}|^\s|\s$/.test(scope))) throw new ConfigError(`${what}: ?scope= takes space-separated scopes (%20 or +)`);
   const withScope = scope === undefined ? {} : { scope };
-  if (auth === 'password') {
-    const stray = ['tenant', 'client', 'authority', 'token-url', 'scope'].find((key) => params.has(key));
-    if (stray !== undefined) throw new ConfigError(`${what}: ?${stray}= belongs to ?auth=oauth or ?auth=oauth-refresh (IMAP with OAuth 2.0)`);
-    return undefined;
-  }
   if (auth === 'oauth') {
     if (params.has('token-url')) throw new ConfigError(`${what}: ?token-url= belongs to ?auth=oauth-refresh; ?auth=oauth (client credentials) takes &tenant= and &authority=`);
     return { flow: 'client-credentials', ...clientCredentials(params, what), ...withScope };
@@ -209,7 +239,7 @@ function refreshTokenUrl(params: Map<string, string>, host: string, what: string
     if (url.username || url.password || url.hash) throw new ConfigError(`${what}: ?token-url= takes no user, password or #fragment`);
     return url.href;
   }
-  if (tenant !== undefined || params.has('authority') || MICROSOFT_IMAP_HOSTS.has(host)) {
+  if (tenant !== undefined || params.has('authority') || MICROSOFT_MAIL_HOSTS.has(host)) {
     if (tenant !== undefined && !NO_TENANT.has(tenant.toLowerCase()) && !GUID.test(tenant) && !DOMAIN.test(tenant)) {
       throw new ConfigError(`${what}: ?tenant= takes the directory (tenant) id, a GUID, or a domain such as contoso.onmicrosoft.com`);
     }

@@ -4,7 +4,7 @@
  * about 0.3 s and 50 MiB to every start of the CLI, IMAP-only runs included.
  */
 import type { Logger } from 'pino';
-import { ConfigError, accountLabel, readCaFile, resolveSecret, type AccountSpec, type EwsAccountSpec, type ImapAccountSpec, type NetworkAccountSpec } from '../config/index.js';
+import { ConfigError, accountLabel, readCaFile, resolveSecret, type AccountSpec, type EwsAccountSpec, type ImapAccountSpec, type NetworkAccountSpec, type Pop3AccountSpec } from '../config/index.js';
 import type { EwsAccountOptions } from '../connectors/ews/index.js';
 import { ImapSource, ImapTarget, ImapWatcher, type ImapAccountOptions } from '../connectors/imap/index.js';
 import { parseRefreshSecret, sharedRefreshTokenProvider, sharedTokenProvider, type BearerTokenSource } from '../connectors/oauth/index.js';
@@ -29,7 +29,14 @@ function baseOptions(account: NetworkAccountSpec, role: string, log: Logger) {
 function imapOptions(account: ImapAccountSpec, role: string, log: Logger): ImapAccountOptions {
   const { password, ...base } = baseOptions(account, role, log);
   if (account.oauth === undefined) return { ...base, password, maxLiteralBytes: 512 * 1024 * 1024 };
-  return { ...base, tokens: imapTokens(account, password, base, role), maxLiteralBytes: 512 * 1024 * 1024 };
+  return { ...base, tokens: oauthTokens(account, password, base, role), maxLiteralBytes: 512 * 1024 * 1024 };
+}
+
+/** USER/PASS or APOP with the password; SASL XOAUTH2 with the account's token provider (the secret is then the provider's). */
+function pop3Options(account: Pop3AccountSpec, role: string, log: Logger): Pop3AccountOptions {
+  const { password, ...base } = baseOptions(account, role, log);
+  if (account.auth !== 'xoauth2') return { ...base, password, auth: account.auth };
+  return { ...base, password: '', auth: 'xoauth2', tokens: oauthTokens(account, password, base, role) };
 }
 
 /**
@@ -37,7 +44,7 @@ function imapOptions(account: ImapAccountSpec, role: string, log: Logger): ImapA
  * (one token, one refresh in flight). The secret is the client secret (client credentials)
  * or the refresh token, alone or as JSON with the client secret (refresh token).
  */
-function imapTokens(account: ImapAccountSpec, secret: string, base: { logger: Logger; ca?: Buffer }, role: string): BearerTokenSource {
+function oauthTokens(account: ImapAccountSpec | Pop3AccountSpec, secret: string, base: { logger: Logger; ca?: Buffer }, role: string): BearerTokenSource {
   const oauth = account.oauth;
   const common = { logger: base.logger, ...(base.ca === undefined ? {} : { ca: base.ca }) };
   if (oauth === undefined) throw new ConfigError(`${role} ${accountLabel(account)}: no OAuth settings`);
@@ -103,8 +110,7 @@ export function defaultConnectorFactory(log: Logger): ConnectorFactory {
       }
       if (account.kind === 'pop3') {
         const { Pop3Source } = await import('../connectors/pop3/index.js');
-        const options: Pop3AccountOptions = { ...baseOptions(account, 'source', log), auth: account.auth };
-        return new Pop3Source(options);
+        return new Pop3Source(pop3Options(account, 'source', log));
       }
       return new ImapSource(imapOptions(account, 'source', log));
     },

@@ -47,7 +47,8 @@ export interface StartDovecotOptions {
   /** Appended verbatim to dovecot.conf, e.g. `pop3_uidl_format = %g` or a `plugin { }` block. */
   extraConfig?: string;
   /**
-   * Also accept OAuth logins (AUTH=XOAUTH2 and AUTH=OAUTHBEARER), checked by Dovecot's oauth2
+   * Also accept OAuth logins (IMAP AUTH=XOAUTH2 and AUTH=OAUTHBEARER; POP3 SASL XOAUTH2 and
+   * OAUTHBEARER in CAPA, RFC 5034 AUTH), checked by Dovecot's oauth2
    * passdb against this RFC 7662 introspection endpoint (e.g. the fake token service's
    * `introspectionUrl`); password logins keep working for every user.
    */

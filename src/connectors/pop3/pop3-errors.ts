@@ -7,7 +7,7 @@ import { ConnectorError, isConnectorError } from '../connector-error.js';
 import { NETWORK_ERROR_CODES, TLS_ERROR_CODES } from '../socket-errors.js';
 
 /** The commands whose refusal means the credentials were refused. */
-const AUTH_COMMANDS = new Set(['USER', 'PASS', 'APOP']);
+const AUTH_COMMANDS = new Set(['USER', 'PASS', 'APOP', 'AUTH']);
 
 /** RFC 2449 / RFC 3206 response codes that mean "not now, later". */
 const LATER_CODES = new Set(['IN-USE', 'SYS/TEMP', 'LOGIN-DELAY']);
@@ -79,6 +79,33 @@ export function stlsNotOffered(what: string, detail?: string, cause?: unknown): 
   return new ConnectorError(`${what}: server does not offer STLS${why}; use pop3s:// or ?tls=off`, {
     code: 'TLS_FAILED', scope: 'account', retry: 'never', ...(cause === undefined ? {} : { cause }),
   });
+}
+
+/** OAuth was asked for and the server's CAPA does not list XOAUTH2 in its SASL line. */
+export function xoauth2NotOffered(what: string, detail?: string): ConnectorError {
+  const why = detail === undefined ? '' : ` (${detail})`;
+  return new ConnectorError(`${what}: the POP3 server does not offer XOAUTH2${why}; log in with a password (?auth=user), or check the host and port`, {
+    code: 'AUTH_FAILED', scope: 'account', retry: 'never',
+  });
+}
+
+/**
+ * The server answered AUTH XOAUTH2 with -ERR: the token was refused (expired, revoked,
+ * for another mailbox or without the POP scope). `status` is from the server's error
+ * challenge ({"status":"401",...}) when it sent one. Codes that mean "later" stay as
+ * toConnectorError makes them.
+ */
+export function oauthRefused(error: unknown, what: string, status?: string): ConnectorError {
+  const mapped = toConnectorError(error, what);
+  const cause = isConnectorError(error) ? error.cause : error;
+  if (mapped.code !== 'AUTH_FAILED' || !(cause instanceof Pop3ResponseError)) return mapped;
+  const text = `-ERR ${cause.text}${status === undefined ? '' : `, status ${status}`}`;
+  return new ConnectorError(
+    `${what}: the server refused the OAuth access token (${text}); check that USER is the mailbox's address and that the app may open it ` +
+      '(Microsoft 365 app-only: POP.AccessAsApp and Add-MailboxPermission for its service principal; delegated: the POP scope, ' +
+      'https://outlook.office.com/POP.AccessAsUser.All or https://mail.google.com/)',
+    { code: 'AUTH_FAILED', scope: 'account', retry: 'never', cause },
+  );
 }
 
 interface NodeErrorLike {

@@ -1,7 +1,8 @@
 /**
- * One POP3 session: greeting, CAPA, STLS when required, login, then commands strictly
- * one at a time until QUIT or a drop; only `pipelined()` may have several RETRs
- * outstanding, within one turn, when CAPA listed PIPELINING (see pop3-pipeline.ts).
+ * One POP3 session: greeting, CAPA, STLS when required, login (see pop3-login.ts), then
+ * commands strictly one at a time until QUIT or a drop; only `pipelined()` may have
+ * several RETRs outstanding, within one turn, when CAPA listed PIPELINING (see
+ * pop3-pipeline.ts).
  *
  * node-pop3 settles nothing when the socket closes or goes silent under a command, and
  * emits 'error' for an -ERR nobody waits for (an unhandled 'error' event would crash the
@@ -14,12 +15,14 @@
  * half-way ends the connection (its rest would be read as the next answer); so does a
  * pipelined turn that ends with answers still unread.
  */
-import { createHash } from 'node:crypto';
 import { isIP, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type tls from 'node:tls';
-import { ConnectorError } from '../connector-error.js';
-import { answeredErr, Pop3ConnectionError, Pop3ResponseError, stlsNotOffered, tlsFailed, toConnectorError } from './pop3-errors.js';
+import type { Pop3Capabilities } from './pop3-capabilities.js';
+import { Pop3ConnectionError, Pop3ResponseError, tlsFailed, toConnectorError } from './pop3-errors.js';
+import {
+  logIn, maskedForLog, openWithCredentials, redactSecrets, type LoginExchangeOptions, type Pop3LoginChannel,
+} from './pop3-login.js';
 import type { Pop3AccountOptions } from './pop3-options.js';
 import { Pop3Wire, type Answer } from './pop3-wire.js';
 
@@ -32,8 +35,6 @@ import { Pop3Wire, type Answer } from './pop3-wire.js';
 export type Pipe = (lines: readonly string[], whatOf: (index: number) => string) => Array<Promise<Buffer>>;
 
 const DEFAULT_TIMEOUT_MS = 60_000;
-/** The RFC 1939 APOP timestamp: a msg-id, "<" process.clock "@" host ">". */
-const APOP_TIMESTAMP = /<[^<>\s]+@[^<>\s]+>/;
 
 export class Pop3Session {
   /** "user@host:port", for messages and logs; never includes the secret. */
@@ -58,14 +59,13 @@ export class Pop3Session {
   private body: { stream: Readable; what: string } | undefined;
   /** The last line the server sent unasked, usually why it is about to hang up. */
   private farewell: string | undefined;
-  private tlsActive: boolean;
-  /** What CAPA listed (upper-cased first words), read once before login; undefined without CAPA. */
-  private capabilities: Set<string> | undefined;
+  /** What CAPA listed, read once before login; undefined without CAPA. */
+  private capabilities: Pop3Capabilities | undefined;
 
-  private constructor(private readonly account: Pop3AccountOptions) {
+  /** `accessToken`: the OAuth token of this login (auth 'xoauth2'), masked like the password. */
+  private constructor(private readonly account: Pop3AccountOptions, private readonly accessToken?: string) {
     this.label = `${account.user}@${account.host}:${account.port}`;
     this.timeoutMs = account.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.tlsActive = account.tls === 'implicit';
     this.death = new Promise<never>((_, reject) => {
       this.rejectDeath = reject;
     });
@@ -76,7 +76,7 @@ export class Pop3Session {
         host: account.host,
         port: account.port,
         tls: account.tls === 'implicit' ? this.tlsOptions() : undefined,
-        redact: (text) => this.redact(text),
+        redact: (text) => redactSecrets(text, account, accessToken),
       },
       {
         socket: (socket) => this.watch(socket),
@@ -110,22 +110,15 @@ export class Pop3Session {
    * Connects, upgrades with STLS when the account asks for it, and logs in. Throws a
    * ConnectorError; nothing is left open then.
    */
-  static async open(account: Pop3AccountOptions): Promise<Pop3Session> {
-    const what = `login to ${account.user}@${account.host}:${account.port}`;
-    // A line break would end the command line and start another one (command injection).
-    if (/[\r\n]/.test(account.password)) {
-      throw new ConnectorError(`${what}: the password contains a line break (CR or LF), which POP3 cannot send`, {
-        code: 'AUTH_FAILED', scope: 'account', retry: 'never',
-      });
-    }
-    if (/[\r\n]/.test(account.user) || account.user === '') {
-      throw new ConnectorError(`${what}: the user name is empty or contains a line break, which POP3 cannot send`, {
-        code: 'AUTH_FAILED', scope: 'account', retry: 'never',
-      });
-    }
-    const session = new Pop3Session(account);
+  static open(account: Pop3AccountOptions): Promise<Pop3Session> {
+    return openWithCredentials(account, (accessToken) => Pop3Session.attempt(account, accessToken));
+  }
+
+  /** One connection and login; nothing is left open when it fails. */
+  private static async attempt(account: Pop3AccountOptions, accessToken: string | undefined): Promise<Pop3Session> {
+    const session = new Pop3Session(account, accessToken);
     try {
-      await session.login();
+      session.capabilities = await logIn(session.loginChannel());
     } catch (error) {
       session.destroy();
       throw error;
@@ -145,7 +138,7 @@ export class Pop3Session {
 
   /** The server listed PIPELINING in CAPA (RFC 2449 section 6.6): `pipelined()` may send ahead. */
   get pipelining(): boolean {
-    return this.capabilities?.has('PIPELINING') === true;
+    return this.capabilities?.listed.has('PIPELINING') === true;
   }
 
   /** A single-line command; resolves with the text after "+OK". */
@@ -221,60 +214,26 @@ export class Pop3Session {
     this.fail(new Pop3ConnectionError('CLOSED', 'the session was closed'));
   }
 
-  private async login(): Promise<void> {
-    const greeting = await this.guarded(`connect to ${this.label}`, () => this.wire.open());
-    const starttls = this.account.tls === 'starttls';
-    await this.readCapabilities(starttls ? `start TLS (STLS) with ${this.label}` : `connect to ${this.label}`);
-    if (starttls) await this.startTls();
-    await this.authenticate(greeting);
+  /** The operations the login phase (pop3-login.ts) needs, and no other of this session's internals. */
+  private loginChannel(): Pop3LoginChannel {
+    return {
+      label: this.label,
+      account: this.account,
+      accessToken: this.accessToken,
+      connect: (what) => this.guarded(what, () => this.wire.open()),
+      exchange: (line, what, options) => this.exchange(line, false, what, options),
+      collect: async (line, what) => readAll(await this.receive(line, what)),
+      startTls: (what) => this.startTls(what),
+    };
   }
 
-  /**
-   * CAPA, once per session, before login (RFC 2449). It decides STLS and PIPELINING and
-   * is not asked again after STLS: a PIPELINING forged in plaintext costs no more than a
-   * server that stalls on pipelined commands would (the timeout).
-   */
-  private async readCapabilities(what: string): Promise<void> {
-    try {
-      this.capabilities = parseCapabilities(await readAll(await this.receive('CAPA', what)));
-    } catch (error) {
-      // RFC 1939 servers have no CAPA (and so neither STLS nor PIPELINING): any -ERR means that.
-      if (!answeredErr(error, 'CAPA')) throw error;
-    }
-  }
-
-  /** RFC 2595: STLS only when CAPA lists it, and never a plaintext fallback. */
-  private async startTls(): Promise<void> {
-    const what = `start TLS (STLS) with ${this.label}`;
-    // A server without CAPA (RFC 1939 only) cannot have STLS either.
-    if (!this.capabilities) throw stlsNotOffered(what, 'it has no CAPA command');
-    if (!this.capabilities.has('STLS')) throw stlsNotOffered(what);
-    await this.exchange('STLS', false, what, true);
+  /** STLS, then TLS on the same socket; the login has checked that CAPA lists STLS (RFC 2595). */
+  private async startTls(what: string): Promise<void> {
+    await this.exchange('STLS', false, what, { endsPlaintext: true });
     if (this.wire.injectedBytes > 0) {
       throw tlsFailed(what, 'the server sent plaintext after agreeing to STLS, which an attacker may have injected');
     }
     await this.guarded(what, () => this.wire.startTls(this.tlsOptions()));
-    this.tlsActive = true;
-  }
-
-  /** USER/PASS or APOP, as `auth` says (see Pop3Auth). */
-  private async authenticate(greeting: string): Promise<void> {
-    const { user, password, auth = 'auto' } = this.account;
-    const what = `login to ${this.label}`;
-    const timestamp = APOP_TIMESTAMP.exec(greeting)?.[0];
-    const apop = auth === 'apop' || (auth === 'auto' && !this.tlsActive && timestamp !== undefined);
-    if (apop) {
-      if (timestamp === undefined) {
-        throw new ConnectorError(`${what}: the server does not offer APOP (its greeting has no <timestamp>); use ?auth=user`, {
-          code: 'AUTH_FAILED', scope: 'account', retry: 'never',
-        });
-      }
-      const digest = createHash('md5').update(`${timestamp}${password}`, 'utf8').digest('hex');
-      await this.exchange(`APOP ${user} ${digest}`, false, what);
-    } else {
-      await this.exchange(`USER ${user}`, false, what);
-      await this.exchange(`PASS ${password}`, false, what);
-    }
   }
 
   /** Runs `task` after every earlier command (and streamed body) is done. */
@@ -298,7 +257,7 @@ export class Pop3Session {
   /** Writes `lines` at once (see Pipe); the timer runs until the last answer has arrived. */
   private pipe(turn: string, lines: readonly string[], whatOf: (index: number) => string): Array<Promise<Buffer>> {
     if (lines.length === 0) return [];
-    for (const line of lines) this.account.logger?.debug({ account: this.label, command: masked(line) }, 'pop3 command');
+    for (const line of lines) this.account.logger?.debug({ account: this.label, command: maskedForLog(line) }, 'pop3 command');
     if (this.deathCause !== undefined) return lines.map((_, index) => handled(Promise.reject(toConnectorError(this.deathCause, whatOf(index)))));
     this.arm(turn);
     return this.wire.sendMany(lines.map((line) => ({ line, multiLine: true }))).map((answer, index) => {
@@ -322,9 +281,10 @@ export class Pop3Session {
   }
 
   /** Writes one command and waits for its status line. A multi-line body keeps the timer running. */
-  private exchange(line: string, multiLine: boolean, what: string, endsPlaintext = false): Promise<Answer> {
-    this.account.logger?.debug({ account: this.label, command: masked(line) }, 'pop3 command');
-    return this.guarded(what, () => this.wire.send(line, multiLine, { endsPlaintext }), multiLine);
+  private exchange(line: string, multiLine: boolean, what: string, options: LoginExchangeOptions = {}): Promise<Answer> {
+    const { logAs, ...send } = options;
+    this.account.logger?.debug({ account: this.label, command: logAs ?? maskedForLog(line) }, 'pop3 command');
+    return this.guarded(what, () => this.wire.send(line, multiLine, send), multiLine);
   }
 
   /** Races `run` against the connection's death and the inactivity timer; errors become ConnectorErrors. */
@@ -408,19 +368,6 @@ export class Pop3Session {
       ...(ca === undefined ? {} : { ca }),
     };
   }
-
-  /** Masks the password should a server echo it in a status line. */
-  private redact(text: string): string {
-    const { password } = this.account;
-    return password === '' ? text : text.split(password).join('****');
-  }
-}
-
-/** The command line as logged: PASS and APOP arguments masked. */
-function masked(line: string): string {
-  if (/^PASS /i.test(line)) return 'PASS ****';
-  const apop = /^(APOP \S+) /i.exec(line);
-  return apop ? `${apop[1]} ****` : line;
 }
 
 /** `promise`, marked handled: its rejection is awaited later, or never needed. */
@@ -433,11 +380,4 @@ async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
-}
-
-/** CAPA lines -> their upper-cased first words ("STLS", "UIDL", "SASL"). */
-function parseCapabilities(body: Buffer): Set<string> {
-  return new Set(
-    body.toString('latin1').split(/\r?\n/).map((line) => (line.trim().split(/\s+/)[0] ?? '').toUpperCase()).filter(Boolean),
-  );
 }

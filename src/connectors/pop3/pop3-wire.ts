@@ -16,6 +16,9 @@
  *   be outstanding: RFC 2449 pipelining); -ERR lines are answered here, never by node-pop3.
  *   The session races each answer against the socket's death and a timeout.
  * - It has no STLS: `startTls()` moves the framer onto a TLS socket over the plain one.
+ * - It has no SASL (RFC 5034 AUTH): a command sent with `continuation` may be answered by
+ *   a "+ BASE64" challenge, which resolves its answer (marked `continuation`) without
+ *   reaching node-pop3; the session writes the client's response as the next command.
  *
  * The session decides what may be outstanding at once; this class only keeps the order.
  */
@@ -69,6 +72,8 @@ export interface WireOptions {
 export interface Answer {
   readonly text: string;
   readonly body: Readable | undefined;
+  /** A SASL challenge ("+ BASE64", `text` the BASE64) rather than "+OK". */
+  readonly continuation?: boolean;
 }
 
 /** One command line to write, and whether its positive answer has a body. */
@@ -77,6 +82,13 @@ export interface Command {
   readonly multiLine: boolean;
   /** STLS: a positive answer ends the plaintext phase. */
   readonly endsPlaintext?: boolean;
+  /** SASL (AUTH and the client's responses): a "+ " challenge may answer it instead of "+OK". */
+  readonly continuation?: boolean;
+  /**
+   * The command's name for errors and node-pop3, instead of the line's first word: a SASL
+   * response line is a credential, never a name ("AUTH" then).
+   */
+  readonly name?: string;
 }
 
 /** A command written whose status line has not arrived yet. */
@@ -87,9 +99,13 @@ interface Pending {
   readonly nodePop3Command: string;
   readonly multiLine: boolean;
   readonly endsPlaintext: boolean;
+  readonly continuation: boolean;
   readonly resolve: (answer: Answer) => void;
   readonly reject: (error: Error) => void;
 }
+
+/** A SASL challenge line's start: "+" then a space or nothing, unlike "+OK". */
+const SASL_CHALLENGE = /^\+(?: |$)/;
 
 /** Commands whose argument node-pop3 needs to see ("LIST 3" has no body, "LIST" has one). */
 const NUMBERED = new Set(['RETR', 'TOP', 'LIST', 'UIDL']);
@@ -152,8 +168,8 @@ export class Pop3Wire extends Pop3Command {
    * with a Pop3ResponseError. A multi-line answer's body must be read to its end (or the
    * connection destroyed), or the next answer is never reached.
    */
-  send(line: string, multiLine: boolean, options: { endsPlaintext?: boolean } = {}): Promise<Answer> {
-    return this.sendMany([{ line, multiLine, endsPlaintext: options.endsPlaintext === true }])[0] as Promise<Answer>;
+  send(line: string, multiLine: boolean, options: { endsPlaintext?: boolean; continuation?: boolean; name?: string } = {}): Promise<Answer> {
+    return this.sendMany([{ line, multiLine, ...options }])[0] as Promise<Answer>;
   }
 
   /**
@@ -163,11 +179,11 @@ export class Pop3Wire extends Pop3Command {
   sendMany(commands: readonly Command[]): Array<Promise<Answer>> {
     const socket = this._socket as Socket | null;
     if (!socket || socket.destroyed) return commands.map(() => Promise.reject(new Pop3ConnectionError('CLOSED', 'not connected')));
-    const answers = commands.map(({ line, multiLine, endsPlaintext = false }) => new Promise<Answer>((resolve, reject) => {
+    const answers = commands.map(({ line, multiLine, endsPlaintext = false, continuation = false, name: given }) => new Promise<Answer>((resolve, reject) => {
       const [name = '', argument] = line.split(' ');
-      const upper = name.toUpperCase();
-      const nodePop3Command = NUMBERED.has(upper) && argument !== undefined ? `${upper} ${argument}` : upper;
-      this.pending.push({ name: upper, nodePop3Command, multiLine, endsPlaintext, resolve, reject });
+      const upper = (given ?? name).toUpperCase();
+      const nodePop3Command = given === undefined && NUMBERED.has(upper) && argument !== undefined ? `${upper} ${argument}` : upper;
+      this.pending.push({ name: upper, nodePop3Command, multiLine, endsPlaintext, continuation, resolve, reject });
     }));
     socket.write(commands.map(({ line }) => `${line}\r\n`).join(''));
     return answers;
@@ -321,6 +337,11 @@ export class Pop3Wire extends Pop3Command {
     }
     if (line[0] === MINUS) {
       command.reject(new Pop3ResponseError(command.name, statusText(shown)));
+      return;
+    }
+    if (command.continuation && SASL_CHALLENGE.test(text)) {
+      // RFC 5034: "+" SP base64 (or a bare "+"); node-pop3 would take it for "+OK".
+      command.resolve({ text: text.replace(SASL_CHALLENGE, ''), body: undefined, continuation: true });
       return;
     }
     if (command.endsPlaintext) this.plaintextEnded = true;

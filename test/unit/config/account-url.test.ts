@@ -93,7 +93,7 @@ describe('parseAccountUrl: refused forms', () => {
     ['ews auth that does not exist', 'ews://svc@mail.example.com?auth=kerberos', /^source: \?auth= accepts ntlm, basic, oauth, bearer$/],
     ['pop3s with tls=off', 'pop3s://alice@mail.example.com?tls=off',
       /^source: pop3s:\/\/ is TLS by definition; use pop3:\/\/\.\.\.\?tls=off for plaintext$/],
-    ['pop3 auth that does not exist', 'pop3://alice@mail.example.com?auth=cram', /^source: \?auth= accepts auto, user, apop$/],
+    ['pop3 auth that does not exist', 'pop3://alice@mail.example.com?auth=cram', /^source: \?auth= accepts auto, user, apop, oauth, oauth-refresh$/],
     ['http scheme', 'https://alice@mail.example.com',
       /unsupported scheme "https:"/],
     ['imaps with tls=off', 'imaps://alice@mail.example.com?tls=off',

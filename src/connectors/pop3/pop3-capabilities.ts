@@ -1,0 +1,29 @@
+/**
+ * What a server's CAPA answer (RFC 2449) says, parsed from its body. Read once before
+ * login (see pop3-login.ts); the session keeps it to know whether it may pipeline.
+ */
+
+export interface Pop3Capabilities {
+  /** What CAPA listed: its lines' upper-cased first words ("STLS", "UIDL", "SASL", "PIPELINING"). */
+  readonly listed: ReadonlySet<string>;
+  /** The mechanisms of CAPA's SASL line (RFC 5034), upper-cased. */
+  readonly saslMechanisms: ReadonlySet<string>;
+}
+
+/** A CAPA answer's body, as Pop3Capabilities. */
+export function parseCapa(body: Buffer): Pop3Capabilities {
+  return { listed: parseCapabilities(body), saslMechanisms: parseSaslMechanisms(body) };
+}
+
+/** The mechanisms of CAPA's "SASL" line (RFC 5034 section 6), upper-cased; none without one. */
+function parseSaslMechanisms(body: Buffer): Set<string> {
+  const line = body.toString('latin1').split(/\r?\n/).map((text) => text.trim().split(/\s+/)).find((words) => words[0]?.toUpperCase() === 'SASL');
+  return new Set((line ?? []).slice(1).map((word) => word.toUpperCase()));
+}
+
+/** CAPA lines -> their upper-cased first words ("STLS", "UIDL", "SASL"). */
+function parseCapabilities(body: Buffer): Set<string> {
+  return new Set(
+    body.toString('latin1').split(/\r?\n/).map((line) => (line.trim().split(/\s+/)[0] ?? '').toUpperCase()).filter(Boolean),
+  );
+}
