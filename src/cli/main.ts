@@ -3,14 +3,10 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError } from '../config/index.js';
 import { isMappingError } from '../mapping/index.js';
 import { EmbeddedRedisError, RedisPolicyError } from '../state/index.js';
-import { daemon } from './commands/daemon.js';
-import { enqueue } from './commands/enqueue.js';
-import { migrate } from './commands/migrate.js';
-import { mirror } from './commands/mirror.js';
-import { status } from './commands/status.js';
-import { verify } from './commands/verify.js';
-import { worker } from './commands/worker.js';
 import { EXIT } from './exit-codes.js';
+
+// Each command's module is imported in its action: `--help` and the other commands do
+// not pay for loading what one command needs (express, the connectors, BullMQ).
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 const positiveInt = (name: string) => (value: string): number => {
@@ -90,7 +86,7 @@ Examples:
   mailferry migrate --source 'ews://CONTOSO%5Csvc@mail.contoso.com/EWS/Exchange.asmx?impersonate=bob@contoso.com' \\
     --target imaps://bob@new.example.com
   mailferry migrate --config mailferry.yaml --pair alice`))
-  .action(async (options) => finish(await migrate(options)));
+  .action(async (options) => finish(await (await import('./commands/migrate.js')).migrate(options)));
 
 serveOptions(program.command('mirror')
   .description('Keep the target following the source, in the foreground: new mail, flag changes, deletions (within a cap), new and renamed folders.')
@@ -124,27 +120,27 @@ Examples:
     mailferry mirror --source imaps://alice@old.example.com --target imaps://alice@new.example.com
   mailferry mirror --source imaps://alice@old.example.com --target imaps://alice@new.example.com \\
     --watch INBOX --watch 'Projects/**' --poll-seconds 300`))
-  .action(async (options) => finish(await mirror(options)));
+  .action(async (options) => finish(await (await import('./commands/mirror.js')).mirror(options)));
 
 serveOptions(program.command('daemon')
   .description('Serve every pair of a config until stopped: mirrors follow their source, backups and scheduled runs run on time, queued runs are worked.')
   .requiredOption('--config <file>', 'YAML config with accounts and pairs (see config/example.yaml)')
   .option('--concurrency <n>', 'jobs at once in this process (default 4)', positiveInt('--concurrency'))
   .option('--watchers-per-account <n>', 'IDLE connections per source account at most', positiveInt('--watchers-per-account'), 3))
-  .action(async (options) => finish(await daemon(options)));
+  .action(async (options) => finish(await (await import('./commands/daemon.js')).daemon(options)));
 
 redisOptions(program.command('enqueue')
   .description('Queue a run of the config\'s pairs (or of --pair NAME ...) for the workers sharing this Redis, and return.')
   .requiredOption('--config <file>', 'YAML config with accounts and pairs')
   .option('--pair <name>', 'queue only this pair (repeatable)', collect, [])
   .option('--wait', 'wait for the runs to end, print one line each and exit like migrate', false))
-  .action(async (options) => finish(await enqueue(options)));
+  .action(async (options) => finish(await (await import('./commands/enqueue.js')).enqueue(options)));
 
 serveOptions(program.command('worker')
   .description('Work queued runs of config pairs until stopped (scale-out: start any number, on any machine, on one Redis).')
   .requiredOption('--config <file>', 'YAML config with accounts and pairs (the secrets this worker can use)')
   .option('--concurrency <n>', 'jobs at once in this process (default 4)', positiveInt('--concurrency')))
-  .action(async (options) => finish(await worker(options)));
+  .action(async (options) => finish(await (await import('./commands/worker.js')).worker(options)));
 
 program.command('verify')
   .description('Compare source and target by content, folder by folder as a run maps them: SHA-256 of every message, and flags and INTERNALDATE of identical ones. Reads both accounts; needs no Redis.')
@@ -170,13 +166,13 @@ Examples:
   MAILFERRY_SOURCE_PASSWORD=... MAILFERRY_TARGET_PASSWORD=... \\
     mailferry verify --source imaps://alice@old.example.com --target imaps://alice@new.example.com
   mailferry verify --config mailferry.yaml alice --json`)
-  .action(async (pair: string | undefined, options) => finish(await verify(pair, options)));
+  .action(async (pair: string | undefined, options) => finish(await (await import('./commands/verify.js')).verify(pair, options)));
 
 redisOptions(program.command('status')
   .description('Show every registered pair (mode, schedule, its last or current run) and recent runs.')
   .option('--limit <n>', 'how many runs', positiveInt('--limit'), 10)
   .addOption(new Option('--json', 'machine-readable output').default(false)))
-  .action(async (options) => finish(await status(options)));
+  .action(async (options) => finish(await (await import('./commands/status.js')).status(options)));
 
 /**
  * Sets the exit code and makes sure the process really ends: a connection some library

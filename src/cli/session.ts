@@ -10,11 +10,8 @@ import {
   armCrashPoint, ByteBudget, ConnectionPool, defaultConnectorFactory, PairRegistry, RunTrigger, startWorkers,
   type ConnectorFactory, type RunningWorkers, type WorkerContext,
 } from '../jobs/index.js';
-import { startHttpServer, type RunningHttpServer } from '../observability/http-server.js';
+import type { RunningHttpServer } from '../observability/http-server.js';
 import { createLogger } from '../observability/logger.js';
-import { createMetrics } from '../observability/metrics.js';
-import { checkReadiness } from '../observability/readiness.js';
-import { ServedQueues } from '../observability/served-queues.js';
 import { DEFAULT_GOVERNOR_LIMITS, DEFAULT_PREFIX, Governor, RunStore, StateKeys, type GovernorLimits } from '../state/index.js';
 import { EXIT } from './exit-codes.js';
 import { openStateRedis, RedisConnections, resolveRedis } from './redis-connection.js';
@@ -122,8 +119,10 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   const given = Object.fromEntries(Object.entries(options.limits ?? {}).filter(([, value]) => value !== undefined));
   const limits: GovernorLimits = { ...DEFAULT_GOVERNOR_LIMITS, ...given };
   const bullmq = { connection: connections.bullmq(), prefix: keys.prefix };
-  const served = http === undefined ? undefined : new ServedQueues(bullmq.connection, bullmq.prefix);
-  const metrics = served === undefined ? undefined : createMetrics(served);
+  // The HTTP side (express, bull-board, prom-client) is loaded only when it is asked for:
+  // it would cost every CLI start a quarter of a second otherwise.
+  const served = http === undefined ? undefined : new (await import('../observability/served-queues.js')).ServedQueues(bullmq.connection, bullmq.prefix);
+  const metrics = served === undefined ? undefined : (await import('../observability/metrics.js')).createMetrics(served);
   const pool = new ConnectionPool(factory, {
     governor, limitsFor: () => limits, signal: abort.signal,
     ...(metrics === undefined ? {} : { onConnection: metrics.telemetry.connection }),
@@ -139,6 +138,9 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   let server: RunningHttpServer | undefined;
   if (http !== undefined && served !== undefined && metrics !== undefined) {
     try {
+      const [{ startHttpServer }, { checkReadiness }] = await Promise.all([
+        import('../observability/http-server.js'), import('../observability/readiness.js'),
+      ]);
       server = await startHttpServer({
         ...http, metrics, queues: served, log,
         readiness: () => checkReadiness(redis, () => live.size > 0 && [...live].every((workers) => workers.isRunning())),

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { ConfigError, accountLabel, readCaFile, resolveSecret, type AccountSpec, type EwsAccountSpec, type ImapAccountSpec, type NetworkAccountSpec, type Pop3AccountSpec } from '../config/index.js';
 import type { EwsAccountOptions } from '../connectors/ews/index.js';
 import { ImapSource, ImapTarget, ImapWatcher, type ImapAccountOptions } from '../connectors/imap/index.js';
-import { parseRefreshSecret, sharedRefreshTokenProvider, sharedTokenProvider, type BearerTokenSource } from '../connectors/oauth/index.js';
+import type { BearerTokenSource } from '../connectors/oauth/index.js';
 import type { Pop3AccountOptions } from '../connectors/pop3/index.js';
 import type { AnySource, FolderWatcher, TargetConnector } from '../connectors/types.js';
 
@@ -26,25 +26,27 @@ function baseOptions(account: NetworkAccountSpec, role: string, log: Logger) {
   };
 }
 
-function imapOptions(account: ImapAccountSpec, role: string, log: Logger): ImapAccountOptions {
+async function imapOptions(account: ImapAccountSpec, role: string, log: Logger): Promise<ImapAccountOptions> {
   const { password, ...base } = baseOptions(account, role, log);
   if (account.oauth === undefined) return { ...base, password, maxLiteralBytes: 512 * 1024 * 1024 };
-  return { ...base, tokens: oauthTokens(account, password, base, role), maxLiteralBytes: 512 * 1024 * 1024 };
+  return { ...base, tokens: await oauthTokens(account, password, base, role), maxLiteralBytes: 512 * 1024 * 1024 };
 }
 
 /** USER/PASS or APOP with the password; SASL XOAUTH2 with the account's token provider (the secret is then the provider's). */
-function pop3Options(account: Pop3AccountSpec, role: string, log: Logger): Pop3AccountOptions {
+async function pop3Options(account: Pop3AccountSpec, role: string, log: Logger): Promise<Pop3AccountOptions> {
   const { password, ...base } = baseOptions(account, role, log);
   if (account.auth !== 'xoauth2') return { ...base, password, auth: account.auth };
-  return { ...base, password: '', auth: 'xoauth2', tokens: oauthTokens(account, password, base, role) };
+  return { ...base, password: '', auth: 'xoauth2', tokens: await oauthTokens(account, password, base, role) };
 }
 
 /**
  * The account's token provider, shared by every connector of the account in this process
  * (one token, one refresh in flight). The secret is the client secret (client credentials)
- * or the refresh token, alone or as JSON with the client secret (refresh token).
+ * or the refresh token, alone or as JSON with the client secret (refresh token). Loaded on
+ * first use: the token code (msal) costs every CLI start otherwise.
  */
-function oauthTokens(account: ImapAccountSpec | Pop3AccountSpec, secret: string, base: { logger: Logger; ca?: Buffer }, role: string): BearerTokenSource {
+async function oauthTokens(account: ImapAccountSpec | Pop3AccountSpec, secret: string, base: { logger: Logger; ca?: Buffer }, role: string): Promise<BearerTokenSource> {
+  const { parseRefreshSecret, sharedRefreshTokenProvider, sharedTokenProvider } = await import('../connectors/oauth/index.js');
   const oauth = account.oauth;
   const common = { logger: base.logger, ...(base.ca === undefined ? {} : { ca: base.ca }) };
   if (oauth === undefined) throw new ConfigError(`${role} ${accountLabel(account)}: no OAuth settings`);
@@ -110,9 +112,9 @@ export function defaultConnectorFactory(log: Logger): ConnectorFactory {
       }
       if (account.kind === 'pop3') {
         const { Pop3Source } = await import('../connectors/pop3/index.js');
-        return new Pop3Source(pop3Options(account, 'source', log));
+        return new Pop3Source(await pop3Options(account, 'source', log));
       }
-      return new ImapSource(imapOptions(account, 'source', log));
+      return new ImapSource(await imapOptions(account, 'source', log));
     },
     async target(account) {
       // The config layer refuses this already (checkPairKinds); a hand-made spec might not.
@@ -125,10 +127,10 @@ export function defaultConnectorFactory(log: Logger): ConnectorFactory {
         const { EwsTarget } = await import('../connectors/ews/index.js');
         return new EwsTarget(ewsOptions(account, 'target', log));
       }
-      return new ImapTarget(imapOptions(account, 'target', log));
+      return new ImapTarget(await imapOptions(account, 'target', log));
     },
     async watcher(account) {
-      return account.kind === 'imap' ? new ImapWatcher(imapOptions(account, 'watcher', log)) : undefined;
+      return account.kind === 'imap' ? new ImapWatcher(await imapOptions(account, 'watcher', log)) : undefined;
     },
   };
 }
