@@ -5,7 +5,7 @@
  */
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { FolderResult, MirrorTally, QuarantinedMessage } from '../state/index.js';
+import type { FolderResult, QuarantinedMessage } from '../state/index.js';
 import { exitCodeOf, type RunOutcome } from './summary.js';
 
 /** One quarantined message as the report names it: by UID, UIDL or item id. */
@@ -14,21 +14,8 @@ export type ReportedQuarantine =
   | { readonly uidl: string; readonly size: number; readonly reason: string }
   | { readonly itemId: string; readonly size: number; readonly reason: string };
 
-export interface ReportedFolder {
-  readonly sourcePath: string;
-  readonly targetPath: string;
-  readonly outcome: FolderResult['outcome'];
-  readonly selected: number;
-  readonly copied: number;
-  readonly alreadyThere: number;
-  readonly quarantined: number;
-  readonly vanished: number;
-  readonly bytes: number;
-  readonly deletedFromSource?: number;
-  readonly mirrored?: MirrorTally;
-  readonly error?: string;
-  readonly quarantine: readonly ReportedQuarantine[];
-}
+/** A folder's result as the run recorded it, with its quarantine named as above. */
+export type ReportedFolder = Omit<FolderResult, 'quarantine'> & { readonly quarantine: readonly ReportedQuarantine[] };
 
 export interface ReportTotals {
   readonly folders: number;

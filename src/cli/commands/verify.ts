@@ -15,22 +15,12 @@ import { createLogger } from '../../observability/logger.js';
 import { checkReadable } from '../account-check.js';
 import { EXIT } from '../exit-codes.js';
 import { EXAMPLES, formatPair, isIdentical, jsonOf, lastLine, totalsOf, type FolderVerdict, type PairVerdict } from '../verify/format.js';
-import { planMigration } from './migrate.js';
+import { planMigration, type MigrateOptions } from './migrate.js';
 
-export interface VerifyOptions {
-  readonly source?: string;
-  readonly target?: string;
-  readonly sourcePasswordFile?: string;
-  readonly targetPasswordFile?: string;
-  readonly sourceCa?: string;
-  readonly targetCa?: string;
-  readonly config?: string;
-  readonly include: string[];
-  readonly exclude: string[];
-  readonly specialUse: boolean;
-  readonly pop3Folder?: string;
-  readonly json: boolean;
-}
+/** The account and folder options of `migrate` that decide what is compared, and --json. */
+export type VerifyOptions = Pick<MigrateOptions,
+  'source' | 'target' | 'sourcePasswordFile' | 'targetPasswordFile' | 'sourceCa' | 'targetCa' | 'config'
+  | 'include' | 'exclude' | 'specialUse' | 'pop3Folder' | 'json'>;
 
 /** An account could not be used (authentication, TLS, connection): exit 3. */
 class AccountFailure extends Error {}
