@@ -17,8 +17,8 @@ export interface FlagSyncInput {
   readonly sourcePath: string;
   readonly targetPath: string;
   readonly policy: FlagPolicy;
-  /** Copied messages: source UID -> target UID (0: unknown, cannot be followed). */
-  readonly ledger: ReadonlyMap<number, number>;
+  /** The copies of these source UIDs: source UID -> target UID (absent: not copied; 0: unknown, cannot be followed). */
+  readonly targetsOf: (srcUids: readonly number[]) => Promise<ReadonlyMap<number, number>>;
   /** Highest source UID copied; newer messages were copied with their current flags. */
   readonly lastUid: number;
   /** Source MODSEQ the target's flags are known to match; absent: compare everything. */
@@ -27,9 +27,11 @@ export interface FlagSyncInput {
 
 /** Returns how many target messages got new flags. */
 export async function syncFlags(input: FlagSyncInput): Promise<number> {
-  const { source, target, ledger } = input;
-  if (input.lastUid < 1 || ledger.size === 0) return 0;
+  const { source, target } = input;
+  if (input.lastUid < 1) return 0;
   const changed = await source.fetchFlags(input.sourcePath, input.lastUid, input.changedSince);
+  if (changed.length === 0) return 0;
+  const ledger = await input.targetsOf(changed.map((m) => m.uid));
   const wanted: MessageFlags[] = [];
   for (const message of changed) {
     const targetUid = ledger.get(message.uid);

@@ -9,6 +9,9 @@ import type { FolderState, Lease, MirrorCursor, MirrorState, MirrorTally } from 
 import { followDeletions, type DeletionPolicy } from './mirror-deletions.js';
 import { syncFlags } from './mirror-flags.js';
 
+/** More messages than this are looked up in the whole ledger rather than one HMGET. */
+const LOOKUP_MAX = 1000;
+
 export interface MirrorFolderInput {
   readonly source: MirrorSource;
   readonly target: MirrorTarget & Pick<TargetConnector, 'flagPolicy'>;
@@ -36,13 +39,18 @@ export async function mirrorFolder(input: MirrorFolderInput): Promise<MirrorTall
   const cursor = previous?.uidValidity === before.uidValidity ? previous : null;
   if (cursor && mirrorInSync(cursor, before, input.fullCompare)) return { flagsUpdated: 0, deleted: 0, deletionsHeld: 0 };
 
-  const ledger = await input.mirrorState.ledger(checkpoint.uidValidity);
-  const common = { source: input.source, target: input.target, sourcePath: input.sourcePath, targetPath: input.targetPath, ledger };
-  const flagsUpdated = await followFlags(input, cursor, common);
+  // The whole ledger is read (one HSCAN pass) only for a full comparison or a deletion
+  // check; a flag change under CONDSTORE looks up just the messages it names.
+  const uidValidity = checkpoint.uidValidity;
+  let wholeLedger: Promise<Map<number, number>> | undefined;
+  const ledger = () => (wholeLedger ??= input.mirrorState.ledger(uidValidity));
+  const targetsOf = (uids: readonly number[]) => (uids.length > LOOKUP_MAX ? ledger() : input.folderState.ledgerTargets(uidValidity, uids));
+  const common = { source: input.source, target: input.target, sourcePath: input.sourcePath, targetPath: input.targetPath };
+  const flagsUpdated = await followFlags(input, cursor, { ...common, targetsOf });
 
   const countsMoved = !cursor || cursor.messages !== before.messages || cursor.uidNext !== before.uidNext;
   const deletions = countsMoved
-    ? await followDeletions({ ...common, lastUid: checkpoint.lastUid, state: input.mirrorState, lease: input.lease, uidValidity: checkpoint.uidValidity, policy: input.policy, now: input.now })
+    ? await followDeletions({ ...common, ledger: await ledger(), lastUid: checkpoint.lastUid, state: input.mirrorState, lease: input.lease, uidValidity, policy: input.policy, now: input.now })
     : { deleted: 0, held: 0 };
 
   const next: MirrorCursor = {
