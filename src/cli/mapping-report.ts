@@ -13,8 +13,8 @@ import { KeyedFolderState, type StateKeys } from '../state/index.js';
 export async function writeMappingReport(file: string, specs: readonly RunSpec[], redis: Redis, keys: StateKeys): Promise<number> {
   const lines = ['# pair\tuidl\ttarget_folder\ttarget_uid\tinternal_date'];
   for (const spec of specs.filter((s) => s.source.kind === 'pop3')) {
-    const state = new KeyedFolderState(redis, keys, pairIdOf(spec), MAILDROP_FOLDER);
-    const folder = (await state.checkpoint())?.targetPath ?? '';
+    const state = new KeyedFolderState(redis, keys, pairIdOf(spec), MAILDROP_FOLDER, 'maildrop');
+    const folder = (await state.cursor())?.target.path ?? '';
     const copies = [...(await state.allCopies())].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     for (const [key, copy] of copies) lines.push([spec.pairName, key, folder, String(copy.targetUid), copy.date.toISOString()].join('\t'));
   }

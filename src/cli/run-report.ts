@@ -65,6 +65,7 @@ function reportFolder(f: FolderResult): ReportedFolder {
     quarantined: f.quarantined,
     vanished: f.vanished,
     bytes: f.bytes,
+    ...(f.flagsUpdated === undefined ? {} : { flagsUpdated: f.flagsUpdated }),
     ...(f.deletedFromSource === undefined ? {} : { deletedFromSource: f.deletedFromSource }),
     ...(f.mirrored === undefined ? {} : { mirrored: f.mirrored }),
     ...(f.error === undefined ? {} : { error: f.error }),
@@ -75,6 +76,7 @@ function reportFolder(f: FolderResult): ReportedFolder {
 function totalsOf(folders: readonly FolderResult[]): ReportTotals {
   const sum = (pick: (f: FolderResult) => number) => folders.reduce((total, f) => total + pick(f), 0);
   const mirrored = folders.some((f) => f.mirrored !== undefined);
+  const flagsUpdated = sum((f) => (f.flagsUpdated ?? 0) + (f.mirrored?.flagsUpdated ?? 0));
   return {
     folders: folders.length,
     failedFolders: folders.filter((f) => f.outcome === 'failed').length,
@@ -84,8 +86,8 @@ function totalsOf(folders: readonly FolderResult[]): ReportTotals {
     quarantined: sum((f) => f.quarantine.length),
     vanished: sum((f) => f.vanished),
     bytes: sum((f) => f.bytes),
+    ...(mirrored || flagsUpdated > 0 ? { flagsUpdated } : {}),
     ...(mirrored ? {
-      flagsUpdated: sum((f) => f.mirrored?.flagsUpdated ?? 0),
       deleted: sum((f) => f.mirrored?.deleted ?? 0),
       deletionsHeld: sum((f) => f.mirrored?.deletionsHeld ?? 0),
     } : {}),

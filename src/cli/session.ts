@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ConfigError, parsePort, readEnvironment, resolveSecret, type ConnectionLimitsGiven, type Environment, type LoadedConfig } from '../config/index.js';
 import {
-  armCrashPoint, ByteBudget, ConnectionPool, defaultConnectorFactory, PairRegistry, RunTrigger, startWorkers,
+  AccountGates, armCrashPoint, ByteBudget, ConnectionPool, defaultConnectorFactory, PairRegistry, RunTrigger, startWorkers,
   type ConnectorFactory, type RunningWorkers, type WorkerContext,
 } from '../jobs/index.js';
 import type { RunningHttpServer } from '../observability/http-server.js';
@@ -114,8 +114,8 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   process.on('SIGTERM', onSignal);
 
   const budget = new ByteBudget(MEMORY_BUDGET_BYTES);
-  const factory = defaultConnectorFactory(log);
   const governor = new Governor(redis, keys);
+  const factory = defaultConnectorFactory(log, new AccountGates(governor, { signal: abort.signal, log }));
   const given = Object.fromEntries(Object.entries(options.limits ?? {}).filter(([, value]) => value !== undefined));
   const limits: GovernorLimits = { ...DEFAULT_GOVERNOR_LIMITS, ...given };
   const bullmq = { connection: connections.bullmq(), prefix: keys.prefix };

@@ -30,14 +30,14 @@ export function formatSummary(outcome: RunOutcome): string {
   const { run, folders } = outcome;
   if (run.error && folders.length === 0) return `Run failed: ${run.error}`;
   const lines: string[] = [];
-  const header = ['Folder', 'Copied', 'Already there', 'Skipped', 'Quarantined', 'Status'];
+  const header = ['Folder', 'Copied', 'Already there', 'Flags updated', 'Skipped', 'Quarantined', 'Status'];
   const rows = folders.map((f) => [
     f.sourcePath === f.targetPath ? f.sourcePath : `${f.sourcePath} -> ${f.targetPath}`,
-    String(f.copied), String(f.alreadyThere), String(f.vanished), String(f.quarantine.length),
+    String(f.copied), String(f.alreadyThere), String(flagsUpdatedOf(f)), String(f.vanished), String(f.quarantine.length),
     f.outcome === 'failed' ? `FAILED: ${f.error ?? ''}` : f.outcome === 'skipped' ? `skipped: ${f.error ?? ''}` : 'ok',
   ]);
   const total = (pick: (f: FolderResult) => number) => String(folders.reduce((sum, f) => sum + pick(f), 0));
-  rows.push(['Total', total((f) => f.copied), total((f) => f.alreadyThere), total((f) => f.vanished), total((f) => f.quarantine.length), '']);
+  rows.push(['Total', total((f) => f.copied), total((f) => f.alreadyThere), total(flagsUpdatedOf), total((f) => f.vanished), total((f) => f.quarantine.length), '']);
   lines.push(...table([header, ...rows]));
 
   const quarantined = folders.flatMap((f) => f.quarantine.map((q) => ({ folder: f.sourcePath, ...q })));
@@ -55,6 +55,11 @@ export function formatSummary(outcome: RunOutcome): string {
   return lines.join('\n');
 }
 
+/** Copies made earlier whose flags the run set anew: a migration's re-run, or a mirror's or backup's pass. */
+function flagsUpdatedOf(f: FolderResult): number {
+  return (f.flagsUpdated ?? 0) + (f.mirrored?.flagsUpdated ?? 0);
+}
+
 /** A mirror or backup pass: flags set anew, deletions followed, and deletions held with why. */
 function mirrorLines(folders: readonly FolderResult[]): string[] {
   const sum = (pick: (f: FolderResult) => number) => folders.reduce((total, f) => total + pick(f), 0);
@@ -67,8 +72,8 @@ function mirrorLines(folders: readonly FolderResult[]): string[] {
 
 /** The run completed and changed nothing: a quiet pass of a mirror or schedule. */
 export function isQuietRun(outcome: RunOutcome): boolean {
-  return outcome.run.state === 'completed' && outcome.folders.every((f) => f.copied === 0 && f.quarantine.length === 0
-    && (f.mirrored === undefined || (f.mirrored.flagsUpdated === 0 && f.mirrored.deleted === 0 && f.mirrored.deletionsHeld === 0)));
+  return outcome.run.state === 'completed' && outcome.folders.every((f) => f.copied === 0 && f.quarantine.length === 0 && flagsUpdatedOf(f) === 0
+    && (f.mirrored === undefined || (f.mirrored.deleted === 0 && f.mirrored.deletionsHeld === 0)));
 }
 
 /** One line per run, for a daemon's or mirror's log of passes. */
@@ -78,7 +83,7 @@ export function oneLineSummary(outcome: RunOutcome): string {
   const seconds = run.finishedAt ? ((Date.parse(run.finishedAt) - Date.parse(run.startedAt)) / 1000).toFixed(1) : '?';
   const held = sum((f) => f.mirrored?.deletionsHeld ?? 0);
   const parts = [
-    `copied ${sum((f) => f.copied)}`, `flags ${sum((f) => f.mirrored?.flagsUpdated ?? 0)}`, `deleted ${sum((f) => f.mirrored?.deleted ?? 0)}`,
+    `copied ${sum((f) => f.copied)}`, `flags ${sum(flagsUpdatedOf)}`, `deleted ${sum((f) => f.mirrored?.deleted ?? 0)}`,
     ...(held > 0 ? [`deletions held ${held}`] : []),
     ...(sum((f) => f.quarantine.length) > 0 ? [`quarantined ${sum((f) => f.quarantine.length)}`] : []),
   ];

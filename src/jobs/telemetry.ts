@@ -8,7 +8,7 @@ import { isConnectorError } from '../connectors/connector-error.js';
 import { ConfigError } from '../config/index.js';
 import { isMappingError } from '../mapping/index.js';
 import { GovernorTimeoutError, LeaseHeldError, type FolderResult } from '../state/index.js';
-import { InterruptedError } from './interrupted-error.js';
+import { InterruptedError } from './queue/interrupted-error.js';
 
 /** The account kind of a source or target: imap, pop3, ews, maildir. */
 export type Protocol = string;

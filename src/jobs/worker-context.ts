@@ -3,9 +3,9 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RunSpec } from '../config/index.js';
 import type { RunRecord, RunStore, StateKeys } from '../state/index.js';
-import type { ByteBudget } from './byte-budget.js';
-import type { ConnectionPool } from './connection-pool.js';
-import type { RunTrigger } from './run-trigger.js';
+import type { ByteBudget } from './copy/byte-budget.js';
+import type { ConnectionPool } from './connections/connection-pool.js';
+import type { RunTrigger } from './queue/run-trigger.js';
 import type { Telemetry } from './telemetry.js';
 
 export interface WorkerContext {

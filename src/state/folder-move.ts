@@ -34,8 +34,8 @@ export async function moveFolderState(redis: Redis, keys: StateKeys, move: Folde
         [keys.mirrorCursor(pairId, from), keys.mirrorCursor(pairId, to)],
         [keys.gone(pairId, from), keys.gone(pairId, to)],
       ].flat();
-      await redis.eval(MOVE_FOLDER, 4 + pairs.length, fromLease.key, toLease.key, keys.checkpoint(pairId, to), keys.pairFolders(pairId), ...pairs,
-        fromLease.token, toLease.token, from, to, move.toPath, move.targetPath);
+      await MOVE_FOLDER.run(redis, [fromLease.key, toLease.key, keys.checkpoint(pairId, to), keys.pairFolders(pairId), ...pairs],
+        [fromLease.token, toLease.token, from, to, move.toPath, move.targetPath]);
     } finally {
       await toLease.release();
     }

@@ -4,6 +4,7 @@
  * on the login window. Holder sets are sorted sets of holder id -> expiry: a crashed
  * process's slots drop out once their expiry passes, with nobody having to clean up.
  */
+import { Script } from './script.js';
 
 /** Shared helpers: the server clock in ms, and a key expiry that only ever grows. */
 const PRELUDE = `
@@ -21,7 +22,7 @@ end`;
  * Claims may share keys (source and target on one server): those already counted in this
  * call count against the limit too.
  */
-export const ACQUIRE_SLOTS = `${PRELUDE}
+export const ACQUIRE_SLOTS = new Script('acquire_slots', `${PRELUDE}
 local ttl = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local claims = #KEYS / 5
@@ -61,14 +62,14 @@ for i = 0, claims - 1 do
   raisePeak(KEYS[i * 5 + 4], server)
   raisePeak(KEYS[i * 5 + 5], account)
 end
-return {'ok', 0, 0}`;
+return {'ok', 0, 0}`);
 
 /**
  * KEYS: server holders, account holders, for each slot. ARGV: slotTtlMs, then each slot's holder id.
  * Pushes the slots' expiry out by a TTL. A slot that had already expired is added back:
  * its connection is still open, so it still counts against the server's limit.
  */
-export const REFRESH_SLOTS = `${PRELUDE}
+export const REFRESH_SLOTS = new Script('refresh_slots', `${PRELUDE}
 local ttl = tonumber(ARGV[1])
 for i = 2, #ARGV do
   for _, key in ipairs({KEYS[i * 2 - 3], KEYS[i * 2 - 2]}) do
@@ -76,14 +77,25 @@ for i = 2, #ARGV do
     keep(key, ttl)
   end
 end
-return 1`;
+return 1`);
 
 /** KEYS: server holders, account holders. ARGV: holder id. The login stays in the login window. */
-export const RELEASE_SLOT = `
+export const RELEASE_SLOT = new Script('release_slot', `
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
-return 1`;
+return 1`);
 
 /** KEYS: holders. Counts the slots that have not expired. */
-export const COUNT_HOLDERS = `${PRELUDE}
-return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')`;
+export const COUNT_HOLDERS = new Script('count_holders', `${PRELUDE}
+return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')`);
+
+/**
+ * KEYS: the account's back-off key. ARGV: window in ms. Opens or lengthens the window:
+ * a shorter hint never cuts one already open short.
+ */
+export const BACK_OFF = new Script('back_off', `
+local ms = tonumber(ARGV[1])
+if redis.call('PTTL', KEYS[1]) < ms then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ms)
+end
+return 1`);

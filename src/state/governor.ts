@@ -14,7 +14,7 @@ import { hostname } from 'node:os';
 import { processGone } from './process-gone.js';
 import type { Redis } from 'ioredis';
 import { checkLimits, type Claim, type GovernorBlock, type GovernorLimitName } from './governor-limits.js';
-import { ACQUIRE_SLOTS, COUNT_HOLDERS, REFRESH_SLOTS, RELEASE_SLOT } from './governor-scripts.js';
+import { ACQUIRE_SLOTS, BACK_OFF, COUNT_HOLDERS, REFRESH_SLOTS, RELEASE_SLOT } from './governor-scripts.js';
 import type { StateKeys } from './keys.js';
 
 /** @defaultValue 60 s; each slot is refreshed every TTL/3 while its holder lives. */
@@ -118,7 +118,7 @@ export class Governor {
       args.push(ids[i]!, claim.limits.connectionsPerServer, claim.limits.connectionsPerAccount, claim.limits.loginsPerMinutePerServer);
     });
     if (claims.length === 0) return { slots: [] };
-    const [outcome, index, retryInMs] = await this.redis.eval(ACQUIRE_SLOTS, keys.length, ...keys, ...args) as [string, number, number];
+    const [outcome, index, retryInMs] = await ACQUIRE_SLOTS.run(this.redis, keys, args) as [string, number, number];
     if (outcome !== 'ok') {
       const limit = outcome as GovernorLimitName;
       const claim = claims[index]!;
@@ -144,9 +144,24 @@ export class Governor {
     return true;
   }
 
+  /**
+   * The account's server asked to wait `ms` (ARCHITECTURE.md, "Queues and jobs"): every
+   * worker process holds back the account's requests until then. The window lives in
+   * Redis with an expiry, so it ends by itself and a crashed process leaves nothing behind.
+   */
+  async backOff(account: string, ms: number): Promise<void> {
+    const window = Math.max(1, Math.ceil(ms));
+    await BACK_OFF.run(this.redis, [this.keys.governorBackoff(governorHash(account))], [window]);
+  }
+
+  /** Milliseconds left of the account's back-off window; 0 when none is open. */
+  async backOffRemaining(account: string): Promise<number> {
+    return Math.max(0, await this.redis.pttl(this.keys.governorBackoff(governorHash(account))));
+  }
+
   /** Slots held right now (not expired) on a server or for an account, by every process. */
   async holders(scope: GovernorScope, key: string): Promise<number> {
-    return await this.redis.eval(COUNT_HOLDERS, 1, this.keys.governorHolders(scope, governorHash(key))) as number;
+    return await COUNT_HOLDERS.run(this.redis, [this.keys.governorHolders(scope, governorHash(key))]) as number;
   }
 
   /** The most slots ever held at once on a server or for an account. */
@@ -169,7 +184,7 @@ export class Governor {
         if (!this.held.delete(id)) return;
         if (this.held.size === 0) this.stopRefreshing();
         // A failed release only delays the slot's end to its expiry; the caller is cleaning up and can do no better.
-        await this.redis.eval(RELEASE_SLOT, 2, serverKey, accountKey, id).catch(() => undefined);
+        await RELEASE_SLOT.run(this.redis, [serverKey, accountKey], [id]).catch(() => undefined);
         for (const wake of [...this.wakers]) wake();
       },
     };
@@ -181,7 +196,7 @@ export class Governor {
       const ids = [...this.held.keys()];
       const keys = [...this.held.values()].flatMap((slot) => [slot.serverKey, slot.accountKey]);
       // A missed refresh is retried on the next tick, well before the TTL runs out.
-      if (ids.length > 0) this.redis.eval(REFRESH_SLOTS, keys.length, ...keys, this.slotTtlMs, ...ids).catch(() => undefined);
+      if (ids.length > 0) REFRESH_SLOTS.run(this.redis, keys, [this.slotTtlMs, ...ids]).catch(() => undefined);
     }, Math.max(10, Math.floor(this.slotTtlMs / 3)));
     this.refreshTimer.unref();
   }

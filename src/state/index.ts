@@ -1,15 +1,15 @@
 export { StateKeys, DEFAULT_PREFIX, folderId } from './keys.js';
-export { FolderState, type PageCommit } from './folder-state.js';
-export type { FolderCheckpoint, AppendIntent, QuarantineRecord } from './folder-checkpoint.js';
+export type {
+  CopiedMessage, CopyCursor, CopyIntent, CopyPageCommit, CopyState, ItemSyncCursor, MaildropCursor, QuarantineEntry, SourceCursor, TargetCursor,
+  UidCursor,
+} from './copy-state.js';
+export { FolderState, type FolderOverview, type UidCopyCursor } from './folder-state.js';
+export { KeyedFolderState, type KeyedSourceKind } from './keyed-folder-state.js';
 export { Lease, LeaseHeldError, LEASE_TTL_MS } from './lease.js';
 export { RunStore, SHORT_RUN_RETENTION_SECONDS } from './run-store.js';
 export type { RunRecord, RunState, FolderResult, FolderOutcome, FolderProgress, MirrorTally, QuarantinedMessage } from './run-records.js';
 export { checkRedisPolicy, RedisPolicyError } from './redis-policy.js';
 export { ensureEmbeddedRedis, EmbeddedRedisError, type EmbeddedRedis } from './embedded-redis.js';
-export {
-  KeyedFolderState,
-  type KeyedCheckpoint, type KeyedCopy, type KeyedIntent, type KeyedPageCommit, type KeyedQuarantine,
-} from './keyed-folder-state.js';
 export { MirrorState, type MirrorCursor } from './mirror-state.js';
 export {
   Governor, GovernorTimeoutError, governorHash, GOVERNOR_SLOT_TTL_MS, GOVERNOR_LOGIN_WINDOW_MS,
@@ -20,3 +20,4 @@ export {
   type Claim, type GovernorBlock, type GovernorLimitName, type GovernorLimits,
 } from './governor-limits.js';
 export { moveFolderState, type FolderMove } from './folder-move.js';
+export { pairFolderPaths } from './pair-folders.js';

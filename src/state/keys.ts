@@ -138,6 +138,15 @@ export class StateKeys {
     return `${this.prefix}:governor:${scope}:${hash}:peak`;
   }
 
+  /**
+   * String with an expiry: the account's back-off window, set when its server asked to
+   * wait (its value is the length asked for, in ms); while it exists, no worker sends the
+   * account a new request.
+   */
+  governorBackoff(accountHash: string): string {
+    return `${this.prefix}:governor:account:${accountHash}:backoff`;
+  }
+
   /** Sorted set: slot holder id -> login time (ms): the logins to one server in the last window. */
   governorLogins(serverHash: string): string {
     return `${this.prefix}:governor:server:${serverHash}:logins`;

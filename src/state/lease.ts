@@ -37,7 +37,7 @@ export class Lease {
     if (set !== 'OK') {
       const holder = await redis.get(key);
       if (holder === null || !holderIsDeadHere(holder)) throw new LeaseHeldError(key, holder ?? 'another worker');
-      const stolen = await redis.eval(STEAL_LEASE, 1, key, holder, token, ttlMs);
+      const stolen = await STEAL_LEASE.run(redis, [key], [holder, token, ttlMs]);
       if (stolen !== 1) throw new LeaseHeldError(key, holder);
     }
     const lease = new Lease(redis, key, token, ttlMs);
@@ -53,12 +53,12 @@ export class Lease {
   async release(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await this.redis.eval(RELEASE_LEASE, 1, this.key, this.token);
+    await RELEASE_LEASE.run(this.redis, [this.key], [this.token]);
   }
 
   private startRenewing(): void {
     this.timer = setInterval(() => {
-      this.redis.eval(RENEW_LEASE, 1, this.key, this.token, this.ttlMs).then(
+      RENEW_LEASE.run(this.redis, [this.key], [this.token, this.ttlMs]).then(
         (renewed) => { if (renewed !== 1) this.lost = true; },
         // A failed renewal is not a lost lease yet; the commit's compare-and-set decides.
         () => undefined,

@@ -35,7 +35,7 @@ export class MirrorState {
   async setCursor(lease: Lease, cursor: MirrorCursor): Promise<void> {
     const fields: Record<string, string> = { uidValidity: cursor.uidValidity, messages: String(cursor.messages), uidNext: String(cursor.uidNext) };
     if (cursor.modseq !== undefined) fields.modseq = cursor.modseq;
-    await this.redis.eval(REPLACE_HASH, 2, lease.key, this.keys.mirrorCursor(this.pairId, this.fid), lease.token, JSON.stringify(fields));
+    await REPLACE_HASH.run(this.redis, [lease.key, this.keys.mirrorCursor(this.pairId, this.fid)], [lease.token, JSON.stringify(fields)]);
   }
 
   /** Every copied message of the folder under `uidValidity`: source UID -> target UID (0: unknown). */
@@ -55,8 +55,8 @@ export class MirrorState {
   async forget(lease: Lease, uidValidity: string, srcUids: readonly number[]): Promise<void> {
     if (srcUids.length === 0) return;
     const k = this.keys;
-    await this.redis.eval(HDEL_FIELDS, 3, lease.key, k.ledger(this.pairId, this.fid, uidValidity), k.gone(this.pairId, this.fid),
-      lease.token, JSON.stringify(srcUids.map(String)));
+    await HDEL_FIELDS.run(this.redis, [lease.key, k.ledger(this.pairId, this.fid, uidValidity), k.gone(this.pairId, this.fid)],
+      [lease.token, JSON.stringify(srcUids.map(String))]);
   }
 
   /** Source UID -> when it was first seen gone (ms since the epoch). */
@@ -68,6 +68,6 @@ export class MirrorState {
   /** Records `now` for the UIDs not recorded yet. */
   async markGone(lease: Lease, srcUids: readonly number[], now: number): Promise<void> {
     if (srcUids.length === 0) return;
-    await this.redis.eval(HSETNX_FIELDS, 2, lease.key, this.keys.gone(this.pairId, this.fid), lease.token, String(now), JSON.stringify(srcUids.map(String)));
+    await HSETNX_FIELDS.run(this.redis, [lease.key, this.keys.gone(this.pairId, this.fid)], [lease.token, String(now), JSON.stringify(srcUids.map(String))]);
   }
 }

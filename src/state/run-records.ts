@@ -39,6 +39,8 @@ export interface FolderResult {
   readonly bytes: number;
   /** Quarantined messages with the server's reason (all still-missing ones for this folder). */
   readonly quarantine: ReadonlyArray<QuarantinedMessage>;
+  /** Messages copied in an earlier run whose flags or keywords this run brought up to date (a migration's re-run). */
+  readonly flagsUpdated?: number;
   /** POP3 source with a deletion policy: messages removed from the server in this run. */
   readonly deletedFromSource?: number;
   /** Mirror and backup: what this run changed on messages copied before. */

@@ -31,8 +31,8 @@ describe('ImapTarget without UIDPLUS', () => {
   it('deleteMessages refuses with UNSUPPORTED and removes nothing', async () => {
     await target.ensureFolder(FOLDER);
     const date = new Date('2024-05-01T08:00:00Z');
-    await target.append(FOLDER, Buffer.from('Subject: one\r\n\r\n1\r\n'), ['\\Deleted'], date);
-    await target.append(FOLDER, Buffer.from('Subject: two\r\n\r\n2\r\n'), [], date);
+    await target.append(FOLDER, { raw: Buffer.from('Subject: one\r\n\r\n1\r\n'), flags: ['\\Deleted'], internalDate: date });
+    await target.append(FOLDER, { raw: Buffer.from('Subject: two\r\n\r\n2\r\n'), flags: [], internalDate: date });
     const uids = (await target.listWindow(FOLDER, 1)).map((m) => m.uid);
     expect(uids).toHaveLength(2);
 

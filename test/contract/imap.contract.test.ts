@@ -25,6 +25,8 @@ connectorContract('imap', async (): Promise<ContractFixture> => {
       await dovecot.addUser(user);
       return new ImapTarget(account(user));
     },
+    // Dovecot has UIDPLUS: APPENDUID names each new message's UID.
+    reportsAppendUid: true,
     badCredentials: () => new ImapSource(account('src', 'wrong-password')),
     async mutableSource() {
       dovecots += 1;

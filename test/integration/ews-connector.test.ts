@@ -372,9 +372,11 @@ describe('EwsTarget', () => {
     await server?.stop();
   });
 
-  it('declares per-item appends: no atomic appendBatch, no UIDs, a size limit', () => {
-    expect(target.capabilities).toEqual({ appendReturnsId: false, batchAppend: false, maxMessageBytes: 25 * 1024 * 1024 });
-    expect((target as { appendBatch?: unknown }).appendBatch).toBeUndefined();
+  it('declares per-item appends: no atomic appendAtomic, recovery by marker (no UIDs), NUL-safe, a size limit', () => {
+    const { features } = target;
+    expect(Object.keys(features).sort()).toEqual(['appendEach', 'maxMessageBytes', 'recovery', 'storesNul']);
+    expect(features.recovery.kind).toBe('marker');
+    expect(features).toMatchObject({ storesNul: true, maxMessageBytes: 25 * 1024 * 1024 });
   });
 
   it('maps INBOX and special-use roles onto the well-known folders and creates nested folders once', async () => {
@@ -395,16 +397,18 @@ describe('EwsTarget', () => {
     expect(listed.map((f) => f.path)).toEqual(expect.arrayContaining(['INBOX', 'INBOX/Sub', 'Archive/2024/Q1', 'Q1\u2215Q2', 'Sent Items']));
     expect(listed.find((f) => f.path === 'Sent Items')?.specialUse).toBe('\\Sent');
     // The alias from ensureFolder works for appends too.
-    await target.append('Sent', mime('sent alias', 'x'), ['\\Seen'], new Date('2024-01-01T09:00:00Z'));
+    await target.append('Sent', { raw: mime('sent alias', 'x'), flags: ['\\Seen'], internalDate: new Date('2024-01-01T09:00:00Z') });
     expect(server.mailbox(BOB).messages('Sent Items')).toHaveLength(1);
   });
 
   it('stores exact bytes with PR_MESSAGE_FLAGS, times, read state, flag, categories, last verb and the marker', async () => {
     const received = new Date('2024-05-06T07:08:09Z');
     const flags = ['\\Seen', '\\Flagged', '\\Answered', categoryToKeyword('Kunde (Ärger)'), 'Work'];
-    const result = await target.append('INBOX', EIGHT_BIT, flags, received, 'pair1|INBOX|42');
+    const result = await target.append('INBOX', { raw: EIGHT_BIT, flags, internalDate: received, marker: 'pair1|INBOX|42' });
     expect(result.id).toMatch(/\S/);
-    const unread = await target.append('INBOX', mime('unread forwarded', 'y', 'Tue, 02 Jan 2024 10:00:00 +0100'), ['$Forwarded'], received, 'pair1|INBOX|43');
+    const unread = await target.append('INBOX', {
+      raw: mime('unread forwarded', 'y', 'Tue, 02 Jan 2024 10:00:00 +0100'), flags: ['$Forwarded'], internalDate: received, marker: 'pair1|INBOX|43',
+    });
 
     const stored = server.mailbox(BOB).messages('Inbox');
     const first = stored.find((m) => m.id === result.id);
@@ -455,15 +459,15 @@ describe('EwsTarget', () => {
 
   it('append throws a message-scoped error for a refused item only', async () => {
     server.faults.rejectCreate('BAD-MIME', 'ErrorMimeContentConversionFailed');
-    const error = await rejection(target.append('Batch', mime('bad', 'BAD-MIME'), [], new Date()));
+    const error = await rejection(target.append('Batch', { raw: mime('bad', 'BAD-MIME'), flags: [], internalDate: new Date() }));
     expect(error).toMatchObject({ code: 'MESSAGE_REJECTED', scope: 'message', retry: 'never' });
     expect(error.message).toMatch(/ErrorMimeContentConversionFailed/);
     server.faults.rejectCreate('FULL', 'ErrorQuotaExceeded');
-    expect(await rejection(target.append('Batch', mime('full', 'FULL'), [], new Date()))).toMatchObject({ code: 'OVER_QUOTA', scope: 'account' });
+    expect(await rejection(target.append('Batch', { raw: mime('full', 'FULL'), flags: [], internalDate: new Date() }))).toMatchObject({ code: 'OVER_QUOTA', scope: 'account' });
     server.faults.clear();
     // A message above the limit never leaves the client.
     const small = new EwsTarget({ ...account(server, BOB), maxMessageBytes: 100 });
-    expect(await rejection(small.append('Batch', mime('big', 'x'.repeat(200)), [], new Date()))).toMatchObject({ code: 'MESSAGE_TOO_LARGE', scope: 'message' });
+    expect(await rejection(small.append('Batch', { raw: mime('big', 'x'.repeat(200)), flags: [], internalDate: new Date() }))).toMatchObject({ code: 'MESSAGE_TOO_LARGE', scope: 'message' });
     await small.close();
   });
 
@@ -472,7 +476,7 @@ describe('EwsTarget', () => {
     const other = new EwsTarget(account(server, BOB));
     expect(await other.ensureFolder('Made/Elsewhere')).toEqual({ path: 'Made/Elsewhere', created: true });
     await other.close();
-    await target.append('Made/Elsewhere', mime('late folder', 'x'), [], new Date());
+    await target.append('Made/Elsewhere', { raw: mime('late folder', 'x'), flags: [], internalDate: new Date() });
     expect(server.mailbox(BOB).messages('Made/Elsewhere')).toHaveLength(1);
     expect(await rejection(target.status('Never/Made'))).toMatchObject({ code: 'FOLDER_NOT_FOUND', scope: 'folder' });
   });
@@ -494,9 +498,10 @@ describe('EwsTarget', () => {
     expect(a).toMatchObject({ uidNext: 0, messages: 2 });
     expect((await target.status('INBOX')).uidValidity).not.toBe(a.uidValidity);
     expect(await target.flagPolicy('INBOX')).toEqual({ permanent: ['\\Seen', '\\Flagged', '\\Answered', '$Forwarded'], newKeywords: true });
-    expect(await rejection(target.append('Calendar', mime('meeting?', 'x'), [], new Date()))).toMatchObject({ code: 'FOLDER_FAILED', scope: 'folder' });
+    expect(await rejection(target.append('Calendar', { raw: mime('meeting?', 'x'), flags: [], internalDate: new Date() }))).toMatchObject({ code: 'FOLDER_FAILED', scope: 'folder' });
     expect(await rejection(target.ensureFolder('Calendar'))).toMatchObject({ code: 'FOLDER_FAILED', scope: 'folder', retry: 'never' });
-    expect(await target.listWindow()).toEqual([]);
+    // No UIDs (uidNext 0): copies are found again by marker, never in a UID window.
+    expect(target.features.recovery.kind).toBe('marker');
   });
 });
 

@@ -7,10 +7,10 @@
  */
 import { ConfigError, accountLabel, readEnvironment, type RunSpec } from '../../config/index.js';
 import { isConnectorError } from '../../connectors/connector-error.js';
-import { isItemSyncSource, type AnySource, type SourceConnector, type TargetConnector } from '../../connectors/types.js';
+import type { AnySource, TargetConnector, UidSource } from '../../connectors/types.js';
 import { defaultConnectorFactory, type ConnectorFactory } from '../../jobs/index.js';
-import { planRun } from '../../jobs/plan-run.js';
-import { compareDigests, sourceDigests, targetDigests } from '../../jobs/verify-folder.js';
+import { planRun } from '../../jobs/plan/plan-run.js';
+import { compareDigests, sourceDigests, targetDigests } from '../../jobs/verify/verify-folder.js';
 import { createLogger } from '../../observability/logger.js';
 import { checkReadable } from '../account-check.js';
 import { EXIT } from '../exit-codes.js';
@@ -105,8 +105,8 @@ async function comparePair(spec: RunSpec, source: AnySource, target: TargetConne
   } catch (error) {
     throw new AccountFailure(`${spec.pairName}: listing folders failed: ${(error as Error).message}`, { cause: error });
   }
-  const itemSource = isItemSyncSource(source);
-  const compareFlags = itemSource || (source as SourceConnector).capabilities.flags;
+  // POP3 messages have no flags or dates of their own: the pair decides them.
+  const compareFlags = source.kind !== 'maildrop';
   const folders: FolderVerdict[] = [];
   for (const folder of plan.folders) {
     const { sourcePath, targetPath } = folder;
@@ -121,7 +121,7 @@ async function comparePair(spec: RunSpec, source: AnySource, target: TargetConne
       const policy = compareFlags && exists ? await target.flagPolicy(targetPath) : undefined;
       const comparison = compareDigests(sourceSide, targetSide, { ...(policy ? { policy } : {}), dates: compareFlags });
       const differs = comparison.missing.length + comparison.extra.length + comparison.flags.length + comparison.dates.length > 0;
-      const messageIds = differs && !itemSource ? await messageIdsOf(source as SourceConnector, sourcePath, comparison) : undefined;
+      const messageIds = differs && source.kind === 'uid' ? await messageIdsOf(source, sourcePath, comparison) : undefined;
       folders.push({
         sourcePath, targetPath, status: differs ? 'differs' : 'identical', comparison,
         ...(exists ? {} : { targetMissing: true }), ...(messageIds ? { messageIds } : {}),
@@ -134,15 +134,19 @@ async function comparePair(spec: RunSpec, source: AnySource, target: TargetConne
 }
 
 /** Message-IDs of the example messages (cheap: a few ENVELOPE fetches); none when the source cannot say. */
-async function messageIdsOf(source: SourceConnector, path: string, c: ReturnType<typeof compareDigests>): Promise<Map<number | string, string> | undefined> {
+async function messageIdsOf(source: UidSource, path: string, c: ReturnType<typeof compareDigests>): Promise<Map<number | string, string> | undefined> {
   const ids = [...new Set([...c.missing.map((m) => m.id), ...c.flags.map((p) => p.sourceId), ...c.dates.map((p) => p.sourceId)]
     .slice(0, 3 * EXAMPLES).filter((id): id is number => typeof id === 'number'))];
-  if (ids.length === 0 || !source.capabilities.flags) return undefined;
+  if (ids.length === 0) return undefined;
   try {
     const metas = await source.fetchMeta(path, ids, { withMessageId: true });
     return new Map(metas.filter((m) => m.messageId !== undefined).map((m) => [m.uid, m.messageId as string]));
-  } catch {
-    return undefined;
+  } catch (error) {
+    // The Message-IDs only label the examples of a folder already found to differ: a folder
+    // that cannot give them (gone meanwhile, a refused FETCH) keeps its verdict without labels.
+    // An account-wide failure is not that, and ends the verification as any other would.
+    if (isConnectorError(error) && error.scope !== 'account') return undefined;
+    throw error;
   }
 }
 

@@ -1,5 +1,5 @@
 /** How `mailferry verify` prints its findings: per folder, examples, notes, and the last line scripts read. */
-import type { FolderComparison, MismatchedPair, UnmatchedMessage } from '../../jobs/verify-folder.js';
+import type { FolderComparison, MismatchedPair, UnmatchedMessage } from '../../jobs/verify/verify-folder.js';
 
 /** What verify found in one mapped folder. */
 export interface FolderVerdict {

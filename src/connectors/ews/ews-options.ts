@@ -2,6 +2,7 @@
  * How to reach one Exchange mailbox over EWS. Built by the config layer; the connector
  * never reads the environment or files itself.
  */
+import type { AccountGate } from '../types.js';
 
 /**
  * ntlm: NTLMv2 handshake per request (on-premises Exchange's default for EWS).
@@ -69,6 +70,8 @@ export interface EwsAccountOptions {
    * connectors share that budget. @defaultValue 4
    */
   readonly maxConcurrency?: number;
+  /** The mailbox's back-off gate, shared by every connection to it (ErrorServerBusy, Retry-After); none: nothing is shared. */
+  readonly gate?: AccountGate;
   /**
    * Largest message the target accepts, in decoded bytes. Exchange's default limit is
    * about 25-35 MB, measured after base64 and MIME conversion. @defaultValue 25 MiB

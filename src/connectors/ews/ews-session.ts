@@ -14,9 +14,9 @@ import {
   type IXHRApi, type IXHROptions,
 } from 'ews-javascript-api';
 import { ConnectorError, type ErrorScope } from '../connector-error.js';
-import type { SpecialUse } from '../types.js';
+import { OPEN_GATE, type AccountGate, type SpecialUse } from '../types.js';
 import { BearerXhrApi } from './bearer-xhr.js';
-import { toConnectorError, type ErrorContext, type HttpExchange } from './ews-errors.js';
+import { DEFAULT_BACKOFF_MS, toConnectorError, type ErrorContext, type HttpExchange } from './ews-errors.js';
 import { DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT_MS, type EwsAccountOptions } from './ews-options.js';
 import { buildFolderTree, INBOX, type FolderEntry, type RawFolder } from './folder-tree.js';
 import { ATTRIBUTE_HIDDEN, folderPropertySet } from './item-properties.js';
@@ -59,6 +59,7 @@ export class EwsSession {
   /** "user@host:port" (and "for mailbox" with impersonation), for messages; never a secret. */
   readonly label: string;
   private readonly limiter: Limiter;
+  private readonly gate: AccountGate;
   private readonly context: ErrorContext;
   private exchange: { service: ExchangeService; agents: Array<http.Agent | https.Agent> } | undefined;
   private verified = false;
@@ -68,6 +69,7 @@ export class EwsSession {
   constructor(private readonly account: EwsAccountOptions) {
     this.label = accountLabel(account);
     this.limiter = new Limiter(account.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY);
+    this.gate = account.gate ?? OPEN_GATE;
     this.context = { auth: account.auth, ...(account.impersonate === undefined ? {} : { impersonating: account.impersonate }) };
   }
 
@@ -96,6 +98,8 @@ export class EwsSession {
   async call<T>(what: string, scope: ErrorScope, fn: (service: ExchangeService) => Promise<T>): Promise<T> {
     const service = this.service();
     return this.limiter.run(async () => {
+      // Exchange counts every request of the mailbox against one budget: none while it asked to wait.
+      await this.gate.beforeRequest();
       const record: HttpExchange = {};
       const started = Date.now();
       try {
@@ -107,6 +111,8 @@ export class EwsSession {
         // A folder id went stale (deleted or recreated meanwhile): list again next time.
         if (mapped.code === 'FOLDER_NOT_FOUND') this.forgetFolders();
         const fields = { account: this.label, op: what, ms: Date.now() - started, code: mapped.code, status: record.status, retryAfterMs: mapped.retryAfterMs };
+        // A throttled token request (connectorFailure) is the authority's, not the mailbox's.
+        if (mapped.code === 'THROTTLED' && connectorFailure(record) === undefined) this.gate.backOff(mapped.retryAfterMs ?? DEFAULT_BACKOFF_MS);
         if (mapped.code === 'THROTTLED') this.account.logger?.warn(fields, 'EWS server asks to slow down');
         else this.account.logger?.debug(fields, 'EWS call failed');
         throw mapped;

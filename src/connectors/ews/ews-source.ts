@@ -10,13 +10,13 @@ import {
 } from 'ews-javascript-api';
 import { messageDate } from '../../mapping/index.js';
 import { ConnectorError } from '../connector-error.js';
-import type { ItemChanges, ItemFolderInfo, ItemMessage, ItemSyncSource, ListFoldersOptions, Namespace } from '../types.js';
+import type { ItemChanges, ItemFlags, ItemFolderInfo, ItemMessage, ItemSyncFeatures, ItemSyncSource, ListFoldersOptions, Namespace } from '../types.js';
 import { errorName, responseError } from './ews-errors.js';
 import type { EwsAccountOptions } from './ews-options.js';
 import { EwsSession } from './ews-session.js';
 import { PATH_DELIMITER } from './folder-tree.js';
 import { itemFlags, type ItemState } from './item-flags.js';
-import { fetchPropertySet, LAST_VERB_EXECUTED, syncPropertySet } from './item-properties.js';
+import { fetchPropertySet, flagsPropertySet, LAST_VERB_EXECUTED, syncPropertySet } from './item-properties.js';
 import { decodeMimeContent } from './mime-content.js';
 
 /** SyncFolderItems returns 1..512 changes per call. */
@@ -26,6 +26,7 @@ const GET_ITEM_BATCH = 100;
 
 export class EwsSource implements ItemSyncSource {
   readonly kind = 'item-sync' as const;
+  readonly features: ItemSyncFeatures = { itemFlags: (path, ids) => this.itemFlags(path, ids) };
   private readonly session: EwsSession;
 
   constructor(account: EwsAccountOptions) {
@@ -108,6 +109,34 @@ export class EwsSource implements ItemSyncSource {
         const response = responses.Responses[n] as GetItemResponse | undefined;
         const message = this.toMessage(path, folder.id, id, response);
         if (message) out.push(message);
+      });
+    }
+    return out;
+  }
+
+  /**
+   * The flags of items without their MIME (GetItem of the state properties), for items
+   * copied before that changed since; items gone or moved meanwhile are absent.
+   */
+  async itemFlags(path: string, ids: readonly string[]): Promise<ItemFlags[]> {
+    if (ids.length === 0) return [];
+    const folder = await this.resolve(path);
+    const out: ItemFlags[] = [];
+    for (let i = 0; i < ids.length; i += GET_ITEM_BATCH) {
+      const batch = ids.slice(i, i + GET_ITEM_BATCH);
+      const responses = await this.session.call(`read the flags of ${batch.length} items in "${path}"`, 'folder', (service) =>
+        service.BindToItems(batch.map((id) => new ItemId(id)), flagsPropertySet()));
+      batch.forEach((id, n) => {
+        const response = responses.Responses[n] as GetItemResponse | undefined;
+        const what = `read the flags of item ${id} in "${path}" on ${this.session.label}`;
+        if (!response) throw new ConnectorError(`${what}: no response for the item`, { code: 'PROTOCOL', scope: 'message', retry: 'now' });
+        if (response.Result === ServiceResult.Error) {
+          if (errorName(response.ErrorCode) === 'ErrorItemNotFound') return;
+          throw responseError(response, what);
+        }
+        const parent = safe(() => response.Item.ParentFolderId?.UniqueId);
+        if (parent !== undefined && parent !== folder.id) return;
+        out.push({ id: response.Item.Id?.UniqueId ?? id, flags: itemFlags(stateOf(response.Item)) });
       });
     }
     return out;

@@ -7,15 +7,15 @@
  * some may be refused while the others are saved. The contract's `appendBatch` promises
  * all or nothing (it is IMAP MULTIAPPEND's), and its caller appends the whole batch again
  * one by one after a refusal, which here would duplicate every item already saved. So
- * this target does not offer `appendBatch` (`batchAppend: false`: callers use `append`,
+ * this target does not offer `appendAtomic` (callers would use `append`,
  * one request per message) and offers `appendEach` instead: one request, one result per
  * item, nothing deleted, and the caller told exactly which items were stored.
  *
- * Recovery. EWS ids are strings (no UIDs, `appendReturnsId: false`), and Exchange
- * rebuilds MIME from its own store, so a copy cannot be recognized by its hash either
- * (`listWindow` and `fetchRaw` have nothing to offer). Instead every item carries the
- * caller's marker in a named property of mailferry's own property set, and
- * `findByMarker` finds the items made before a crash.
+ * Recovery. EWS ids are strings (no UIDs: this target has no UID operations at all), and
+ * Exchange rebuilds MIME from its own store, so a copy cannot be recognized by its hash
+ * either. Instead every item carries the caller's marker in a named property of
+ * mailferry's own property set, and `findByMarker` finds the items made before a crash
+ * (recovery 'marker').
  */
 import {
   DateTime, EmailMessage, Flag, Folder, FolderId, ItemFlagStatus, ItemView, LogicalOperator, MessageDisposition, MimeContent, PropertySet,
@@ -25,8 +25,8 @@ import {
 import { messageDate } from '../../mapping/index.js';
 import { ConnectorError } from '../connector-error.js';
 import type {
-  AppendEachResult, AppendItem, AppendResult, EnsuredFolder, FlagPolicy, FolderInfo, FolderStatus, ListFoldersOptions, MessageMeta, Namespace,
-  RawMessage, SpecialUse, TargetCapabilities, TargetConnector,
+  AppendEachResult, AppendItem, AppendResult, EnsuredFolder, FlagPolicy, FolderInfo, FolderStatus, ListFoldersOptions, Namespace,
+  SpecialUse, TargetConnector, TargetFeatures,
 } from '../types.js';
 import { errorName, responseError } from './ews-errors.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, type EwsAccountOptions } from './ews-options.js';
@@ -46,7 +46,7 @@ const FIND_PAGE = 100;
 const WELL_KNOWN_ROLES: ReadonlySet<SpecialUse> = new Set<SpecialUse>(['\\Sent', '\\Drafts', '\\Trash', '\\Junk']);
 
 export class EwsTarget implements TargetConnector {
-  readonly capabilities: TargetCapabilities;
+  readonly features: TargetFeatures;
   private readonly session: EwsSession;
   /** Paths that ensureFolder() mapped onto a well-known folder of another name: path -> folder id. */
   private readonly aliases = new Map<string, string>();
@@ -55,7 +55,13 @@ export class EwsTarget implements TargetConnector {
   constructor(account: EwsAccountOptions) {
     this.session = new EwsSession(account);
     this.maxMessageBytes = account.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-    this.capabilities = { appendReturnsId: false, batchAppend: false, maxMessageBytes: this.maxMessageBytes };
+    this.features = {
+      recovery: { kind: 'marker', findByMarker: (path, markers) => this.findByMarker(path, markers) },
+      // MimeContent travels as base64: any byte can.
+      storesNul: true,
+      maxMessageBytes: this.maxMessageBytes,
+      appendEach: (path, items) => this.appendEach(path, items),
+    };
   }
 
   connect(): Promise<void> {
@@ -142,8 +148,8 @@ export class EwsTarget implements TargetConnector {
   }
 
   /** One CreateItem. A refusal of this message throws its ConnectorError (scope 'message' unless the mailbox is full). */
-  async append(path: string, raw: Buffer, flags: readonly string[], internalDate: Date, marker?: string): Promise<AppendResult> {
-    const [result] = await this.create(path, [{ raw, flags, internalDate, ...(marker === undefined ? {} : { marker }) }]);
+  async append(path: string, item: AppendItem): Promise<AppendResult> {
+    const [result] = await this.create(path, [item]);
     if (!result) throw new ConnectorError(`append to "${path}" on ${this.session.label}: no response for the item`, { code: 'PROTOCOL', scope: 'message', retry: 'now' });
     if (!result.stored) throw result.error;
     return result.result;
@@ -187,16 +193,6 @@ export class EwsTarget implements TargetConnector {
       }
     }
     return found;
-  }
-
-  /** Items have no UIDs here (status().uidNext is 0), so the UID recovery window is always empty: use findByMarker. */
-  async listWindow(): Promise<MessageMeta[]> {
-    return [];
-  }
-
-  /** See listWindow(): there are no target UIDs to fetch. */
-  async fetchRaw(): Promise<RawMessage[]> {
-    return [];
   }
 
   private async create(path: string, items: readonly AppendItem[]): Promise<AppendEachResult[]> {

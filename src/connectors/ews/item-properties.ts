@@ -43,6 +43,13 @@ export function fetchPropertySet(): PropertySet {
   ]);
 }
 
+/** What itemFlags asks for: the state IMAP can express, without the MIME (and the folder, to notice a moved item). */
+export function flagsPropertySet(): PropertySet {
+  return new PropertySet(BasePropertySet.IdOnly, [
+    EmailMessageSchema.IsRead, ItemSchema.Flag, ItemSchema.Categories, ItemSchema.ParentFolderId, ItemSchema.IsDraft, LAST_VERB_EXECUTED,
+  ]);
+}
+
 /** What the folder listing asks for. */
 export function folderPropertySet(): PropertySet {
   return new PropertySet(BasePropertySet.IdOnly, [

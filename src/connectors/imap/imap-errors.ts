@@ -34,6 +34,23 @@ const NETWORK_CODES = new Set([
   'StateLogout',
 ]);
 
+/** The wait a plain `NO [THROTTLED]` (Gmail and others; no RFC code, no time given) stands for. */
+export const THROTTLED_WAIT_MS = 30_000;
+/** The wait an ETHROTTLE from imapflow stands for when it carries no server hint. */
+const ETHROTTLE_WAIT_MS = 60_000;
+
+/**
+ * How long the account must wait when the server answered with this: a Microsoft 365
+ * "Suggested Backoff Time" (imapflow's ETHROTTLE with `throttleReset`), or the
+ * `[THROTTLED]` response code. Undefined for any other failure.
+ */
+export function backOffOf(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const e = error as ImapFlowErrorLike;
+  if (e.code === 'ETHROTTLE') return e.throttleReset ?? ETHROTTLE_WAIT_MS;
+  return responseCodeOf(error) === 'THROTTLED' ? THROTTLED_WAIT_MS : undefined;
+}
+
 /** Response codes (RFC 5530) that mean "this one message is unacceptable". */
 const MESSAGE_CODES = new Set(['TOOBIG', 'LIMIT', 'APPENDLIMIT', 'PARSE', 'CANNOT']);
 
@@ -70,7 +87,7 @@ export function toConnectorError(error: unknown, what: string, commandScope: Err
   }
   if (code === 'ETHROTTLE') {
     return new ConnectorError(`${what}: server throttled the connection (${text})`, {
-      code: 'THROTTLED', scope: 'account', retry: 'later', retryAfterMs: e.throttleReset ?? 60_000, cause: error,
+      code: 'THROTTLED', scope: 'account', retry: 'later', retryAfterMs: backOffOf(error) ?? ETHROTTLE_WAIT_MS, cause: error,
     });
   }
   if (NETWORK_CODES.has(code)) {
@@ -87,7 +104,7 @@ export function toConnectorError(error: unknown, what: string, commandScope: Err
   // but widely used); UNAVAILABLE / INUSE are RFC 5530's "try again later".
   if (responseCode === 'THROTTLED' || responseCode === 'UNAVAILABLE' || responseCode === 'INUSE') {
     return new ConnectorError(`${what}: server temporarily unavailable (${text})`, {
-      code: 'THROTTLED', scope: 'account', retry: 'later', retryAfterMs: 30_000, cause: error,
+      code: 'THROTTLED', scope: 'account', retry: 'later', retryAfterMs: THROTTLED_WAIT_MS, cause: error,
     });
   }
   // The folder is gone (deleted mid-run; imapflow says NotFound for STATUS, mailboxMissing
@@ -133,6 +150,18 @@ export function oauthLoginError(error: unknown, what: string): ConnectorError {
       'https://outlook.office.com/IMAP.AccessAsUser.All or https://mail.google.com/)',
     { code: 'AUTH_FAILED', scope: 'account', retry: 'never', cause: error },
   );
+}
+
+/**
+ * The response code of a refused command (RFC 3501 7.1, e.g. "UNKNOWN-CTE"), upper
+ * case; undefined when it has none. imapflow sets `serverResponseCode` for some commands
+ * only (not for FETCH), so it is also read from the tagged response it keeps.
+ */
+export function responseCodeOf(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const e = error as { serverResponseCode?: unknown; response?: { attributes?: Array<{ section?: Array<{ value?: unknown }> }> } };
+  const code = e.serverResponseCode ?? (typeof e.response === 'object' ? e.response?.attributes?.[0]?.section?.[0]?.value : undefined);
+  return typeof code === 'string' && code.trim() !== '' ? code.trim().toUpperCase() : undefined;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { BearerTokenSource } from '../oauth/token-cache.js';
+import type { AccountGate } from '../types.js';
 
 /**
  * How to reach one IMAP account. Built by the config layer; the connector never reads
@@ -34,6 +35,8 @@ export interface ImapAccountOptions {
   readonly logger?: ImapLogger | false;
   /** Largest literal the client accepts (bounds memory for one message). */
   readonly maxLiteralBytes?: number;
+  /** The account's back-off gate, shared by every connection to it; none: nothing is shared. */
+  readonly gate?: AccountGate;
 }
 
 export interface ImapLogger {

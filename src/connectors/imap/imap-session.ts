@@ -7,10 +7,14 @@
  * collected fully before the next command.
  */
 import { ImapFlow, type FetchMessageObject, type FetchQueryObject, type ImapFlowOptions, type MailboxObject, type StatusObject } from 'imapflow';
-import type { FolderInfo, FolderStatus, ListFoldersOptions, ListOptions, MessageMeta, Namespace, RawMessage, SpecialUse } from '../types.js';
+import { OPEN_GATE } from '../types.js';
+import type { AccountGate, FolderInfo, FolderStatus, ListFoldersOptions, ListOptions, MessageMeta, Namespace, RawMessage, SpecialUse } from '../types.js';
 import type { ImapAccountOptions } from './imap-options.js';
 import { ConnectorError, isConnectorError } from '../connector-error.js';
 import { commandFailed, oauthLoginError, toConnectorError } from './imap-errors.js';
+import { collectBytes } from '../collect-bytes.js';
+import { exactBytes, type BinaryFetch } from './exact-bytes.js';
+import { gateClient, gatedLogger } from './gated-client.js';
 import { solicitedMessages } from './fetch-responses.js';
 import { compressUids } from './uid-set.js';
 
@@ -19,8 +23,13 @@ const SPECIAL_USES = new Set<string>(['\\Sent', '\\Drafts', '\\Trash', '\\Junk',
 export class ImapSession {
   private client: ImapFlow | undefined;
   private selected: { path: string; readOnly: boolean; mailbox: MailboxObject } | undefined;
+  private readonly gate: AccountGate;
+  /** The client's every command asks the gate (gated-client.ts); when false, each operation does. */
+  private gatedPerCommand = false;
 
-  constructor(private readonly account: ImapAccountOptions) {}
+  constructor(private readonly account: ImapAccountOptions) {
+    this.gate = account.gate ?? OPEN_GATE;
+  }
 
   /** "user@host:port", for error messages; never includes the secret. */
   get label(): string {
@@ -66,6 +75,8 @@ export class ImapSession {
 
   private async login(accessToken: string | undefined): Promise<ImapFlow> {
     const client = new ImapFlow(this.clientOptions(accessToken));
+    this.gatedPerCommand = gateClient(client, this.gate);
+    if (!this.gatedPerCommand) await this.gate.beforeRequest();
     // imapflow emits 'error' on socket failures; the failing command rejects too, so the
     // listener only keeps the process from crashing on an unhandled 'error' event.
     client.on('error', () => undefined);
@@ -95,6 +106,7 @@ export class ImapSession {
 
   /** The live client; reconnects when the previous connection dropped. */
   async imap(): Promise<ImapFlow> {
+    if (!this.gatedPerCommand) await this.gate.beforeRequest();
     if (!this.client?.usable) await this.connect();
     return this.client as ImapFlow;
   }
@@ -103,8 +115,12 @@ export class ImapSession {
     return this.client?.capabilities ?? new Map();
   }
 
-  /** The server offers `name`, itself or folded into IMAP4rev2 (RFC 9051 made IDLE and UID EXPUNGE base commands). */
-  hasCapability(name: 'IDLE' | 'UIDPLUS'): boolean {
+  /**
+   * The server offers `name`, itself or folded into IMAP4rev2 (RFC 9051 made IDLE, UID
+   * EXPUNGE and FETCH BINARY base commands; where this says BINARY, imapflow's fetch
+   * sends BINARY too). APPEND's literal8 is not folded in: it needs the BINARY token.
+   */
+  hasCapability(name: 'IDLE' | 'UIDPLUS' | 'BINARY'): boolean {
     const client = this.client;
     if (!client) return false;
     return client.capabilities.has(name) || client.enabled.has('IMAP4REV2') || client.enabled.has('IMAP4rev2');
@@ -227,20 +243,56 @@ export class ImapSession {
     return messages.map((message) => toMeta(message));
   }
 
+  /**
+   * The exact bytes of `uids` (BODY.PEEK[]), made exact where the server may have shown
+   * NUL bytes as 0x80 (see exact-bytes.ts); a message that cannot be is marked `inexact`.
+   */
   async fetchRaw(path: string, uids: readonly number[], readOnly: boolean): Promise<RawMessage[]> {
     if (uids.length === 0) return [];
     const messages = await this.fetch(path, uids, readOnly, {
       uid: true, flags: true, internalDate: true, size: true, source: true,
     });
-    return messages.map((message) => {
+    const raws = messages.map((message) => {
       if (!message.source) throw toConnectorError({ message: `no body for UID ${message.uid}` }, `fetch "${path}"`, 'folder');
       return { ...toMeta(message), raw: message.source };
     });
+    return exactBytes(raws, this.binaryFetch(path, readOnly));
+  }
+
+  /**
+   * One large message (`meta` from fetchMeta) as `fetchRaw` gives it, read in partial
+   * FETCHes of 1 MiB into one buffer of its size; undefined when it vanished. Where it
+   * may hide NUL bytes, BINARY[] is read whole, so such a message is held twice for a
+   * moment.
+   */
+  async fetchLarge(path: string, meta: MessageMeta, readOnly: boolean): Promise<RawMessage | undefined> {
+    const stream = await this.streamRaw(path, meta.uid, readOnly);
+    if (!stream) return undefined;
+    let raw: Buffer;
+    try {
+      raw = await collectBytes(stream, meta.size);
+    } catch (error) {
+      throw toConnectorError(error, `download UID ${meta.uid} from "${path}" on ${this.label}`, 'folder');
+    }
+    const [exact] = await exactBytes([{ ...meta, raw }], this.binaryFetch(path, readOnly));
+    return exact;
+  }
+
+  /** How to read BINARY[] (RFC 3516) in `path`; undefined when the server has no BINARY. */
+  private binaryFetch(path: string, readOnly: boolean): BinaryFetch | undefined {
+    // Without BINARY imapflow quietly sends BODY[] for `binary: true`: ask only when it will not.
+    if (!this.hasCapability('BINARY')) return undefined;
+    return async (uids) => {
+      const messages = await this.fetch(path, uids, readOnly, { uid: true, source: true }, { binary: true });
+      return new Map(messages.flatMap((message) => (message.source ? [[message.uid, message.source] as const] : [])));
+    };
   }
 
   /**
    * Streams one message in partial FETCHes of 1 MiB (imapflow's download), so a large
    * message is never held as both a list of received chunks and their concatenation.
+   * These are BODY[] bytes as they come, NUL bytes possibly shown as 0x80: `fetchLarge`
+   * makes them exact.
    */
   async streamRaw(path: string, uid: number, readOnly: boolean): Promise<AsyncIterable<Buffer> | undefined> {
     await this.select(path, readOnly);
@@ -257,9 +309,10 @@ export class ImapSession {
    * Messages of `uids` (a list, or a UID sequence set) with what `query` asks for; none
    * when the folder is empty. `options.changedSince` narrows them to those changed after a
    * CONDSTORE MODSEQ (imapflow leaves it out where the server or folder has no MODSEQs,
-   * so the answer is then a superset).
+   * so the answer is then a superset). `options.binary` asks BINARY.PEEK[] (RFC 3516)
+   * instead of BODY.PEEK[] for `query.source`, where the server has BINARY.
    */
-  async fetch(path: string, uids: readonly number[] | string, readOnly: boolean, query: FetchQueryObject, options: { changedSince?: bigint } = {}): Promise<FetchMessageObject[]> {
+  async fetch(path: string, uids: readonly number[] | string, readOnly: boolean, query: FetchQueryObject, options: { changedSince?: bigint; binary?: boolean } = {}): Promise<FetchMessageObject[]> {
     if (typeof uids !== 'string' && uids.length === 0) return [];
     if (await this.isEmpty(path, readOnly)) return [];
     const client = await this.imap();
@@ -284,7 +337,7 @@ export class ImapSession {
       // true: STARTTLS required, fail if the server does not offer it; false: plaintext by request.
       ...(a.tls === 'implicit' ? {} : { doSTARTTLS: a.tls === 'starttls' }),
       tls,
-      logger: a.logger ?? false,
+      logger: gatedLogger(a.logger, this.gate),
       disableAutoIdle: true,
       connectionTimeout: 30_000,
       greetingTimeout: 30_000,

@@ -1,15 +1,19 @@
 /** An IMAP account read as a source: folders are opened read-only (EXAMINE). */
 import type {
-  FolderInfo, FolderStatus, ListFoldersOptions, ListOptions, MessageFlags, MessageMeta, MirrorSource, Namespace, RawMessage, SourceCapabilities,
-  SourceConnector,
+  FolderInfo, FolderStatus, ListFoldersOptions, ListOptions, MessageFlags, MessageMeta, Namespace, RawMessage, UidSource, UidSourceFeatures,
 } from '../types.js';
 import { listAllUids, type AllUids } from './all-uids.js';
 import { readFlags } from './message-flags.js';
 import type { ImapAccountOptions } from './imap-options.js';
 import { ImapSession } from './imap-session.js';
 
-export class ImapSource implements SourceConnector, MirrorSource {
-  readonly capabilities: SourceCapabilities = { incremental: 'uid', flags: true };
+export class ImapSource implements UidSource {
+  readonly kind = 'uid' as const;
+  readonly features: UidSourceFeatures = {
+    fetchLarge: (path, meta) => this.fetchLarge(path, meta),
+    mirror: { listAllUids: (path) => this.listAllUids(path), fetchFlags: (path, uptoUid, changedSince) => this.fetchFlags(path, uptoUid, changedSince) },
+  };
+
   private readonly session: ImapSession;
 
   constructor(account: ImapAccountOptions) {
@@ -48,8 +52,14 @@ export class ImapSource implements SourceConnector, MirrorSource {
     return this.session.fetchRaw(path, uids, true);
   }
 
+  /** BODY[] as it comes: NUL bytes may show as 0x80 (see exact-bytes.ts); `fetchLarge` gives the exact bytes. */
   streamRaw(path: string, uid: number): Promise<AsyncIterable<Buffer> | undefined> {
     return this.session.streamRaw(path, uid, true);
+  }
+
+  /** One large message read in 1 MiB pieces into one buffer, exact as `fetchRaw` makes it; undefined when it vanished. */
+  fetchLarge(path: string, meta: MessageMeta): Promise<RawMessage | undefined> {
+    return this.session.fetchLarge(path, meta, true);
   }
 
   /** Every UID under one UIDVALIDITY; rejects with UIDVALIDITY_CHANGED rather than return UIDs of another incarnation of the folder. */

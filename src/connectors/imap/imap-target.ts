@@ -6,32 +6,52 @@
  */
 import type {
   AppendItem, AppendResult, EnsuredFolder, FlagPolicy, FolderInfo, FolderStatus, ListFoldersOptions, ListOptions, MessageFlags, MessageMeta,
-  MirrorTarget, Namespace, RawMessage, SpecialUse, TargetCapabilities, TargetConnector,
+  MirrorTarget, Namespace, RawMessage, SpecialUse, TargetConnector, TargetFeatures,
 } from '../types.js';
 import { renameMailbox } from './folder-rename.js';
 import { toConnectorError } from './imap-errors.js';
 import type { ImapAccountOptions } from './imap-options.js';
 import { ImapSession } from './imap-session.js';
 import { readFlagsOf, storeFlags } from './message-flags.js';
-import { multiAppend } from './multi-append.js';
+import { multiAppend, multiAppendSupport } from './multi-append.js';
 import { expungeUids } from './uid-expunge.js';
 
 export class ImapTarget implements TargetConnector, MirrorTarget {
   private readonly session: ImapSession;
+  private readonly recovery = {
+    kind: 'uid-window' as const,
+    listWindow: (path: string, fromUid: number, options?: ListOptions) => this.listWindow(path, fromUid, options),
+    fetchRaw: (path: string, uids: readonly number[]) => this.fetchRaw(path, uids),
+  };
 
-  constructor(account: ImapAccountOptions) {
+  /** Why MULTIAPPEND cannot be used with this imapflow (its internals changed); undefined while it can. */
+  private multiAppendMissing: string | undefined;
+
+  constructor(private readonly account: ImapAccountOptions) {
     this.session = new ImapSession(account);
   }
 
-  get capabilities(): TargetCapabilities {
+  /** From the server's capabilities, so known once connected. */
+  get features(): TargetFeatures {
     const caps = this.session.capabilities;
     const limit = caps.get('APPENDLIMIT');
-    const base = { appendReturnsId: caps.has('UIDPLUS'), batchAppend: caps.has('MULTIAPPEND') };
-    return typeof limit === 'number' ? { ...base, maxMessageBytes: limit } : base;
+    return {
+      recovery: this.recovery,
+      // A NUL travels only in a literal8 (RFC 3516); IMAP4rev2 does not fold in BINARY's APPEND side.
+      storesNul: caps.has('BINARY'),
+      mirror: this,
+      ...(caps.has('MULTIAPPEND') && this.multiAppendMissing === undefined ? { appendAtomic: (path: string, items: readonly AppendItem[]) => this.appendBatch(path, items) } : {}),
+      ...(typeof limit === 'number' ? { maxMessageBytes: limit } : {}),
+    };
   }
 
-  connect(): Promise<void> {
-    return this.session.connect();
+  async connect(): Promise<void> {
+    await this.session.connect();
+    if (this.multiAppendMissing !== undefined || !this.session.capabilities.has('MULTIAPPEND')) return;
+    this.multiAppendMissing = await multiAppendSupport(await this.session.imap());
+    if (this.multiAppendMissing !== undefined && this.account.logger) {
+      this.account.logger.warn({ account: this.session.label, reason: this.multiAppendMissing }, 'MULTIAPPEND off: this imapflow lacks what it is built on; appending one message per command');
+    }
   }
 
   close(): Promise<void> {
@@ -75,12 +95,12 @@ export class ImapTarget implements TargetConnector, MirrorTarget {
     return { permanent: permanent.filter((flag) => flag !== '\\*'), newKeywords: permanent.includes('\\*') };
   }
 
-  async append(path: string, raw: Buffer, flags: readonly string[], internalDate: Date): Promise<AppendResult> {
+  async append(path: string, item: AppendItem): Promise<AppendResult> {
     await this.session.select(path, false);
     const client = await this.session.imap();
     let response;
     try {
-      response = await client.append(path, raw, [...flags], internalDate);
+      response = await client.append(path, item.raw, [...item.flags], item.internalDate);
     } catch (error) {
       throw toConnectorError(error, `append to "${path}" on ${this.session.label}`, 'message');
     }

@@ -5,7 +5,10 @@
  * retry one by one.
  *
  * imapflow has no MULTIAPPEND; this builds the command from the same attribute shapes
- * its own append uses and sends it with imapflow's command runner. When the server
+ * its own append uses and sends it with imapflow's command runner. Those are imapflow
+ * 2.1 internals (exec, write, commandParts, lib/tools.js), not its public API: the target
+ * checks them at connect (multiAppendSupport) and appends one message per command when
+ * they are gone, and a contract test fails on the imapflow version that removes them. When the server
  * offers LITERAL+ (RFC 7888), the messages are written by `writeWithBodies` instead of
  * imapflow's compiler, because imapflow
  * - uses non-synchronizing literals only up to 4096 bytes even with LITERAL+, so every
@@ -14,7 +17,6 @@
  * - copies every literal into the compiled command (a 12 MB message held twice).
  */
 import type { ImapFlow } from 'imapflow';
-import { encodePath, formatDateTime, formatFlag } from 'imapflow/lib/tools.js';
 
 export interface BatchItem {
   readonly raw: Buffer;
@@ -39,11 +41,57 @@ interface CommandRunner {
 
 const EMPTY = Buffer.alloc(0);
 
+/** imapflow 2.1's command-building helpers (lib/tools.js), loaded and checked by multiAppendSupport(). */
+interface ToolsModule {
+  encodePath(client: ImapFlow, path: string): string;
+  formatDateTime(date: Date): string;
+  formatFlag(flag: string): string | false;
+}
+
+let tools: Promise<ToolsModule | string> | undefined;
+
+/** The helpers, or why they cannot be had; loaded once. */
+function loadTools(): Promise<ToolsModule | string> {
+  tools ??= import('imapflow/lib/tools.js').then(
+    (module: Record<string, unknown>) => {
+      const missing = ['encodePath', 'formatDateTime', 'formatFlag'].filter((name) => typeof module[name] !== 'function');
+      return missing.length === 0 ? (module as unknown as ToolsModule) : `imapflow/lib/tools.js lacks ${missing.join(', ')}`;
+    },
+    (error: unknown) => `imapflow/lib/tools.js cannot be loaded (${(error as Error).message})`,
+  );
+  return tools;
+}
+
+/**
+ * Whether this imapflow still has the internals MULTIAPPEND is built on: undefined when it
+ * has, else what is missing. The deep import is loaded here, not at the top of the module,
+ * so an imapflow without it costs the batch path only, not the whole IMAP connector.
+ * Callers check once per connection and append one message per command otherwise.
+ */
+export async function multiAppendSupport(client: ImapFlow): Promise<string | undefined> {
+  const loaded = await loadTools();
+  if (typeof loaded === 'string') return loaded;
+  const runner = client as unknown as Partial<CommandRunner>;
+  const missing = [
+    typeof runner.exec === 'function' ? undefined : 'exec()',
+    typeof runner.write === 'function' ? undefined : 'write()',
+    Array.isArray(runner.commandParts) ? undefined : 'commandParts',
+  ].filter((name): name is string => name !== undefined);
+  return missing.length === 0 ? undefined : `ImapFlow lacks ${missing.join(', ')}`;
+}
+
+async function loadedTools(): Promise<ToolsModule> {
+  const loaded = await loadTools();
+  if (typeof loaded === 'string') throw new Error(`MULTIAPPEND unavailable: ${loaded}`);
+  return loaded;
+}
+
 /**
  * Appends `items` to `path` in one command. Returns the new UIDs in order when the
  * server reports them (APPENDUID with a UID set, RFC 4315 3), else an empty list.
  */
 export async function multiAppend(client: ImapFlow, path: string, items: readonly BatchItem[]): Promise<number[]> {
+  const { encodePath, formatDateTime, formatFlag } = await loadedTools();
   const binary = client.capabilities.has('BINARY');
   const literalPlus = client.capabilities.has('LITERAL+');
   const attributes: unknown[] = [{ type: 'ATOM', value: encodePath(client, path) } satisfies ImapAttribute];
@@ -53,6 +101,7 @@ export async function multiAppend(client: ImapFlow, path: string, items: readonl
     attributes.push({ type: 'STRING', value: formatDateTime(item.internalDate) } satisfies ImapAttribute);
     // With LITERAL+ an empty placeholder: writeWithBodies puts the real size and bytes in.
     // NUL bytes are not allowed in a plain literal; literal8 carries them (RFC 3516 4.4).
+    // (Dovecot 2.3 takes a NUL in a plain literal and stores 0x80 instead, silently.)
     const value = literalPlus ? EMPTY : item.raw;
     attributes.push({ type: 'LITERAL', value, isLiteral8: binary && item.raw.includes(0) } satisfies ImapAttribute);
   }
@@ -91,6 +140,8 @@ function writeWithBodies(runner: CommandRunner, bodies: readonly Buffer[]): () =
     }
     restore();
     const text = chunk.toString('latin1');
+    // A literal8's "~" stays in the text before the match: "~{n+}", which RFC 7888 allows
+    // where the server has both BINARY and LITERAL+ (tested against Dovecot).
     const placeholders = [...text.matchAll(/\{0\+\}\r\n/g)];
     if (this.commandParts.length > 0 || placeholders.length !== bodies.length) {
       throw new Error(`MULTIAPPEND: expected ${bodies.length} literal placeholders in one frame, found ${placeholders.length}`);

@@ -5,13 +5,19 @@
  * Files stay where they are: reading moves nothing from new/ to cur/.
  */
 import type {
-  FolderInfo, FolderStatus, ListFoldersOptions, ListOptions, MessageMeta, Namespace, RawMessage, SourceCapabilities, SourceConnector,
+  FolderInfo, FolderStatus, ListFoldersOptions, ListOptions, MessageFlags, MessageMeta, Namespace, RawMessage, UidSource, UidSourceFeatures,
 } from '../types.js';
+import { fsError } from './maildir-errors.js';
+import { MaildirFolder } from './maildir-folder.js';
 import type { MaildirOptions } from './maildir-options.js';
 import { MaildirStore, NAMESPACE } from './maildir-store.js';
 
-export class MaildirSource implements SourceConnector {
-  readonly capabilities: SourceCapabilities = { incremental: 'uid', flags: true };
+export class MaildirSource implements UidSource {
+  readonly kind = 'uid' as const;
+  /** Files are read whole (no fetchLarge); listings and flags come from file names, so a Maildir can be followed. */
+  readonly features: UidSourceFeatures = {
+    mirror: { listAllUids: (path) => this.listAllUids(path), fetchFlags: (path, uptoUid) => this.fetchFlags(path, uptoUid) },
+  };
   private readonly store: MaildirStore;
 
   constructor(options: MaildirOptions) {
@@ -49,5 +55,20 @@ export class MaildirSource implements SourceConnector {
 
   fetchRaw(path: string, uids: readonly number[]): Promise<RawMessage[]> {
     return this.store.raw(path, uids);
+  }
+
+  /** Every UID with the folder's UIDVALIDITY, from one reading of dovecot-uidlist and the directory. */
+  async listAllUids(path: string): Promise<{ uidValidity: string; uids: number[] }> {
+    const view = await this.store.view(path);
+    return { uidValidity: String(view.uidValidity), uids: view.files.map((f) => f.uid).sort((a, b) => a - b) };
+  }
+
+  /** Flags from the file names alone (no file is opened). A Maildir has no MODSEQs: every message up to `uptoUid`. */
+  async fetchFlags(path: string, uptoUid: number): Promise<MessageFlags[]> {
+    const view = await this.store.view(path);
+    const table = await this.store.folder(path).keywords().catch((error: unknown) => {
+      throw fsError(error, `read keywords of "${path}"`);
+    });
+    return view.files.filter((f) => f.uid <= uptoUid).map((f) => ({ uid: f.uid, flags: MaildirFolder.flags(f.letters, table) }));
   }
 }

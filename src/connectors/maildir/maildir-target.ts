@@ -6,8 +6,8 @@
  */
 import { ConnectorError } from '../connector-error.js';
 import type {
-  AppendResult, EnsuredFolder, FlagPolicy, FolderInfo, FolderStatus, ListFoldersOptions, ListOptions, MessageFlags, MessageMeta, MirrorTarget,
-  Namespace, RawMessage, SpecialUse, TargetCapabilities, TargetConnector,
+  AppendItem, AppendResult, EnsuredFolder, FlagPolicy, FolderInfo, FolderStatus, ListFoldersOptions, ListOptions, MessageFlags, MessageMeta, MirrorTarget,
+  Namespace, RawMessage, SpecialUse, TargetConnector, TargetFeatures,
 } from '../types.js';
 import { renameFolderTree } from './folder-rename.js';
 import { MAX_KEYWORDS } from './keywords-file.js';
@@ -19,7 +19,16 @@ import { expungeMessages, setMessageFlags } from './message-changes.js';
 import { MAILDIR_SYSTEM_FLAGS } from './message-filename.js';
 
 export class MaildirTarget implements TargetConnector, MirrorTarget {
-  readonly capabilities: TargetCapabilities = { appendReturnsId: true, batchAppend: false };
+  /** Files keep every byte (NUL too) and have Dovecot's UIDs. */
+  readonly features: TargetFeatures = {
+    recovery: {
+      kind: 'uid-window',
+      listWindow: (path, fromUid, options) => this.listWindow(path, fromUid, options),
+      fetchRaw: (path, uids) => this.fetchRaw(path, uids),
+    },
+    storesNul: true,
+    mirror: this,
+  };
   private readonly store: MaildirStore;
 
   constructor(options: MaildirOptions) {
@@ -61,11 +70,11 @@ export class MaildirTarget implements TargetConnector, MirrorTarget {
   }
 
   /** Stores the message in cur/ (never new/: it is our copy, not a delivery); returns its UID. */
-  async append(path: string, raw: Buffer, flags: readonly string[], internalDate: Date): Promise<AppendResult> {
+  async append(path: string, item: AppendItem): Promise<AppendResult> {
     const folder = this.store.folder(path);
     try {
       if (!(await folder.exists())) throw folderNotFound(path, folder.dir);
-      return { uid: await folder.deliver(raw, flags, internalDate) };
+      return { uid: await folder.deliver(item.raw, item.flags, item.internalDate) };
     } catch (error) {
       if (error instanceof ConnectorError) throw error;
       throw fsError(error, `append to "${path}" at ${folder.dir}`);

@@ -9,9 +9,10 @@
  * otherwise the call fails instead of reading or deleting another message.
  */
 import { messageDate } from '../../mapping/index.js';
+import { collectBytes } from '../collect-bytes.js';
 import { ConnectorError } from '../connector-error.js';
 import type {
-  FolderInfo, FolderStatus, ListFoldersOptions, MaildropEntry, MaildropSource, MessageMeta, Namespace, RawMessage, SourceCapabilities,
+  FolderInfo, FolderStatus, ListFoldersOptions, MaildropEntry, MaildropFeatures, MaildropSource, MessageMeta, Namespace, RawMessage,
 } from '../types.js';
 import { parseListing, type Listing } from './maildrop-listing.js';
 import { refusedBy } from './pop3-errors.js';
@@ -41,7 +42,7 @@ interface Served {
 
 export class Pop3Source implements MaildropSource {
   readonly kind = 'maildrop' as const;
-  readonly capabilities: SourceCapabilities = { incremental: 'none', flags: false };
+  readonly features: MaildropFeatures = { fetchLarge: (number, size) => this.fetchLarge(number, size) };
   private readonly label: string;
   private current: Visit | undefined;
   private opening: Promise<Visit> | undefined;
@@ -136,6 +137,19 @@ export class Pop3Source implements MaildropSource {
       const raw = bodies.get(number);
       return raw ? [{ uid: number, size: raw.length, flags: [], internalDate: messageDate(raw, 'received', new Date()), raw }] : [];
     });
+  }
+
+  /** See MaildropSource.retrieve: fetchRaw of INBOX. */
+  retrieve(numbers: readonly number[]): Promise<RawMessage[]> {
+    return this.fetchRaw(INBOX, numbers);
+  }
+
+  /** One message streamed (RETR) into a buffer of its size; see MaildropFeatures.fetchLarge. */
+  async fetchLarge(number: number, size: number): Promise<RawMessage | undefined> {
+    const stream = await this.streamRaw(INBOX, number);
+    if (!stream) return undefined;
+    const raw = await collectBytes(stream, size);
+    return { uid: number, size: raw.length, flags: [], internalDate: messageDate(raw, 'received', new Date()), raw };
   }
 
   /** RETR as a stream of exact bytes; undefined when the number is unknown or the server has no such message. */

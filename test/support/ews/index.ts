@@ -11,19 +11,24 @@
  * - No body, recipients, attachments or MIME conversion: MimeContent is stored and
  *   returned byte for byte (real Exchange regenerates it, see the research doc section 4).
  * - `requests` logs every POST (NTLM's GET handshake legs are not SOAP requests).
+ * - `arrivals` and `requestFaults` time the authenticated POSTs and the back-offs asked
+ *   for, for tests of a back-off that holds for the whole mailbox (request-times.ts).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { nowMs } from '../arrivals.js';
 import { BasicAuth, BearerAuth, NtlmAuth, type Authenticator, type BearerVerdict } from './auth.js';
 import { Directory } from './directory.js';
 import { dispatch, impersonatedAddress, parseRequest, type ParsedRequest } from './dispatch.js';
 import { FaultState, type EwsFaults } from './faults.js';
 import { mailboxView, type EwsMailbox } from './mailbox-view.js';
+import { RequestTimes, type EwsArrival, type EwsRequestFaultRecord } from './request-times.js';
 import { SoapFaultError, soapFault } from './soap.js';
 
 export type { BearerVerdict } from './auth.js';
 export type { EwsFaults } from './faults.js';
 export type { EwsMailbox, EwsMessageView } from './mailbox-view.js';
+export type { EwsArrival, EwsRequestFaultRecord } from './request-times.js';
 
 export interface EwsServerOptions {
   /** SMTP address -> password. Each user has a mailbox with the well-known folders. */
@@ -55,6 +60,10 @@ export interface EwsTestServer {
   readonly faults: EwsFaults;
   /** Every request seen: operation (first child of soap:Body, e.g. 'SyncFolderItems'), authenticated user, impersonated SMTP (ExchangeImpersonation header) and the X-AnchorMailbox header. */
   readonly requests: ReadonlyArray<EwsRequestRecord>;
+  /** Every authenticated POST with the time its headers arrived and the mailbox it acts on, sorted by arrival (request-times.ts). */
+  readonly arrivals: ReadonlyArray<EwsArrival>;
+  /** Every whole-request fault answered (ErrorServerBusy, 503), when it was written and the back-off it asked for. */
+  readonly requestFaults: ReadonlyArray<EwsRequestFaultRecord>;
   stop(): Promise<void>;
 }
 
@@ -88,6 +97,7 @@ export async function startEwsServer(options: EwsServerOptions): Promise<EwsTest
   const faults = new FaultState();
   const authenticator = makeAuthenticator(options, directory);
   const requests: EwsRequestRecord[] = [];
+  const times = new RequestTimes();
   const maxSyncChanges = options.maxSyncChanges ?? 512;
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
 
@@ -97,6 +107,8 @@ export async function startEwsServer(options: EwsServerOptions): Promise<EwsTest
   };
 
   const handle = async (request: http.IncomingMessage, response: http.ServerResponse): Promise<void> => {
+    // The headers are in: the request's first bytes came just now, whatever its body's size.
+    const arrivedAt = nowMs();
     const body = await readBody(request);
     const path = (request.url ?? '').split('?')[0]?.toLowerCase();
     if (path !== EWS_PATH) return send(response, 404, '', { 'Content-Type': 'text/html' });
@@ -116,8 +128,10 @@ export async function startEwsServer(options: EwsServerOptions): Promise<EwsTest
     if (impersonated !== undefined) record.impersonated = impersonated;
     const anchor = request.headers['x-anchormailbox'];
     if (typeof anchor === 'string') record.anchorMailbox = anchor;
+    let arrival: ReturnType<RequestTimes['arrived']> | undefined;
     const finish = (status: number, text: string, headers: Record<string, string | string[]> = {}) => {
       record.status = status;
+      if (arrival) times.answered(arrival, status);
       if (request.method === 'POST') requests.push(record);
       send(response, status, text, headers);
     };
@@ -126,14 +140,17 @@ export async function startEwsServer(options: EwsServerOptions): Promise<EwsTest
     if ('challenge' in auth) return finish(401, '', { ...auth.challenge, 'Content-Type': 'text/html' });
     record.user = auth.user;
     if (request.method !== 'POST') return finish(405, '', { Allow: 'POST', 'Content-Type': 'text/html' });
+    arrival = times.arrived(arrivedAt, record.operation, auth.user, impersonated);
 
     const fault = faults.takeRequestFault();
     if (fault?.kind === 'unavailable') {
       const retryAfter = fault.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(fault.retryAfterSeconds) };
-      return finish(503, '<html><body><h1>Service Unavailable</h1></body></html>', { 'Content-Type': 'text/html; charset=us-ascii', ...retryAfter });
+      finish(503, '<html><body><h1>Service Unavailable</h1></body></html>', { 'Content-Type': 'text/html; charset=us-ascii', ...retryAfter });
+      return times.faulted(arrival, 'unavailable', fault.retryAfterSeconds === undefined ? undefined : fault.retryAfterSeconds * 1000);
     }
     if (fault?.kind === 'busy') {
-      return finish(500, soapFault('ErrorServerBusy', 'The server cannot service this request right now. Try again later.', { BackOffMilliseconds: String(fault.backOffMs) }));
+      finish(500, soapFault('ErrorServerBusy', 'The server cannot service this request right now. Try again later.', { BackOffMilliseconds: String(fault.backOffMs) }));
+      return times.faulted(arrival, 'busy', fault.backOffMs);
     }
     try {
       if (parseError || !parsed) throw parseError ?? new SoapFaultError('ErrorSchemaValidation', 'empty request');
@@ -161,6 +178,8 @@ export async function startEwsServer(options: EwsServerOptions): Promise<EwsTest
     port,
     faults,
     requests,
+    arrivals: times.arrivals,
+    requestFaults: times.faults,
     mailbox(address) {
       const mailbox = directory.mailbox(address);
       if (!mailbox) throw new Error(`EWS test server: no user ${address}`);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildReport, buildRunReport, writeRunReport } from '../../../src/cli/run-report.js';
 import type { RunOutcome } from '../../../src/cli/summary.js';
-import { compareDigests, verifyBatches, type MessageDigest } from '../../../src/jobs/verify-folder.js';
+import { compareDigests, verifyBatches, type MessageDigest } from '../../../src/jobs/verify/verify-folder.js';
 import type { FolderResult, RunRecord } from '../../../src/state/index.js';
 
 const run = (extra: Partial<RunRecord> = {}): RunRecord => ({

@@ -66,17 +66,17 @@ describe('formatSummary', () => {
     const text = formatSummary({
       run: run('completed'),
       folders: [
-        folder('INBOX', { copied: 120, alreadyThere: 3 }),
+        folder('INBOX', { copied: 120, alreadyThere: 3, flagsUpdated: 12 }),
         folder('Sent', { targetPath: 'Sent Items', copied: 7, vanished: 1, quarantined: 1, quarantine: [{ uid: 42, size: 9000, reason: 'TOOBIG' }] }),
         folder('Archive', { outcome: 'failed', error: 'connection lost' }),
       ],
     });
     expect(text).toBe([
-      'Folder              Copied  Already there  Skipped  Quarantined  Status',
-      'INBOX                  120              3        0            0  ok',
-      'Sent -> Sent Items       7              0        1            1  ok',
-      'Archive                  0              0        0            0  FAILED: connection lost',
-      'Total                  127              3        1            1',
+      'Folder              Copied  Already there  Flags updated  Skipped  Quarantined  Status',
+      'INBOX                  120              3             12        0            0  ok',
+      'Sent -> Sent Items       7              0              0        1            1  ok',
+      'Archive                  0              0              0        0            0  FAILED: connection lost',
+      'Total                  127              3             12        1            1',
       '',
       'Quarantined (not on the target; fix the cause and run again):',
       '  Sent UID 42 (9000 bytes): TOOBIG',
@@ -96,7 +96,7 @@ describe('formatSummary', () => {
     expect(text).toContain('  INBOX UID 5 (10 bytes): server refused the message: [PARSE] bad MIME');
     expect(text).toContain('  INBOX UID 9 (70000000 bytes): [TOOBIG] too large');
     expect(text).toContain('  Lists/dev UID 1 (3 bytes): rejected');
-    expect(text).toMatch(/^Total +0 +0 +0 +3$/m);
+    expect(text).toMatch(/^Total +0 +0 +0 +0 +3$/m);
     expect(text.split('\n').at(-1)).toBe('Incomplete: 3 message(s) quarantined. Re-run to retry.');
   });
 
@@ -114,7 +114,7 @@ describe('formatSummary', () => {
   ])('verdict: %s', (_name, outcome, verdict) => {
     const lines = formatSummary(outcome).split('\n');
     expect(lines.at(-1)).toBe(verdict);
-    expect(lines[0]).toMatch(/^Folder +Copied +Already there +Skipped +Quarantined +Status$/);
+    expect(lines[0]).toMatch(/^Folder +Copied +Already there +Flags updated +Skipped +Quarantined +Status$/);
     expect(lines).toContainEqual(expect.stringMatching(/^Total\b/));
     expect(formatSummary(outcome)).not.toContain('Quarantined (not on the target');
   });
@@ -126,7 +126,7 @@ describe('formatSummary', () => {
 
   it('shows the table when the run failed before any folder without saying why', () => {
     const text = formatSummary({ run: run('failed'), folders: [] });
-    expect(text.split('\n')[0]).toBe('Folder  Copied  Already there  Skipped  Quarantined  Status');
+    expect(text.split('\n')[0]).toBe('Folder  Copied  Already there  Flags updated  Skipped  Quarantined  Status');
     expect(text.split('\n').at(-1)).toBe('Incomplete: the run did not complete. Re-run to retry.');
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConnectorError, type ConnectorErrorCode, type ErrorScope, type RetryKind } from '../../../src/connectors/connector-error.js';
-import { commandFailed, toConnectorError } from '../../../src/connectors/imap/imap-errors.js';
+import { commandFailed, responseCodeOf, toConnectorError } from '../../../src/connectors/imap/imap-errors.js';
 
 /** An error shaped the way imapflow builds them: a plain Error with properties stuck on. */
 function imapError(fields: Record<string, unknown>, message = 'Command failed'): Error {
@@ -157,5 +157,21 @@ describe('toConnectorError', () => {
 
   it('commandFailed: on a closed connection it is CONNECTION_LOST', () => {
     expect(commandFailed({ usable: false }, 'op')).toMatchObject({ code: 'CONNECTION_LOST', scope: 'account', retry: 'now' });
+  });
+});
+
+describe('responseCodeOf', () => {
+  it.each<[string, unknown, string | undefined]>([
+    ['serverResponseCode, as imapflow sets it for LOGIN or CREATE', { serverResponseCode: 'alreadyexists' }, 'ALREADYEXISTS'],
+    // imapflow's FETCH leaves the code in the parsed tagged response only.
+    ['the tagged response of a failed FETCH', {
+      responseStatus: 'NO',
+      response: { tag: 'A', command: 'NO', attributes: [{ type: 'ATOM', value: '', section: [{ type: 'ATOM', value: 'UNKNOWN-CTE' }] }, { type: 'TEXT', value: 'Unknown' }] },
+    }, 'UNKNOWN-CTE'],
+    ['a refusal without a code', { responseStatus: 'NO', response: { attributes: [{ type: 'TEXT', value: 'Failed' }] } }, undefined],
+    ['a response already turned into text', { responseStatus: 'NO', response: 'A NO [PARSE] x' }, undefined],
+    ['not an object', 'NO', undefined],
+  ])('%s', (_name, error, expected) => {
+    expect(responseCodeOf(error)).toBe(expected);
   });
 });

@@ -48,7 +48,7 @@ beforeAll(async () => {
   await target.connect();
   for (const folder of FOLDERS) await target.ensureFolder(folder);
   for (const m of messages) {
-    const { uid } = await target.append(m.folder, m.raw, m.flags, m.internalDate);
+    const { uid } = await target.append(m.folder, { raw: m.raw, flags: m.flags, internalDate: m.internalDate });
     appended.set(m.folder, [...(appended.get(m.folder) ?? []), uid as number]);
   }
   const mail = await fs.promises.stat(path.join(dovecot.dir, 'mail'));
@@ -154,7 +154,7 @@ describe('mirror changes made by MaildirTarget, served by Dovecot', () => {
     await target.connect();
     const folder = 'Work & Play';
     const date = new Date('2024-06-01T12:00:00Z');
-    const add = async (n: number, flags: string[]) => (await target.append(folder, Buffer.from(`Subject: m${n}\r\n\r\n${n}\r\n`), flags, date)).uid as number;
+    const add = async (n: number, flags: string[]) => (await target.append(folder, { raw: Buffer.from(`Subject: m${n}\r\n\r\n${n}\r\n`), flags, internalDate: date })).uid as number;
     const [a, b, c, d] = [await add(1, ['\\Seen']), await add(2, ['\\Flagged']), await add(3, []), await add(4, ['\\Deleted'])];
     await handOver();
     expect((await servedFlags(folder)).get(b)).toBe('\\Flagged'); // Dovecot has read the folder (and indexed it) before the changes

@@ -28,7 +28,7 @@ const letters = async () => (await names('cur')).map((name) => name.slice(name.i
 
 describe('MaildirTarget.setFlags', () => {
   it('renames the file to the new letters, with new keywords in dovecot-keywords, and clears with an empty set', async () => {
-    const { uid } = await target.append('INBOX', raw(1), ['\\Seen', 'Old'], date);
+    const { uid } = await target.append('INBOX', { raw: raw(1), flags: ['\\Seen', 'Old'], internalDate: date });
     await target.setFlags('INBOX', [{ uid: uid as number, flags: ['\\Flagged', 'New', '\\Recent'] }]);
     expect(await letters()).toEqual(['Fb']);
     expect(await fs.promises.readFile(path.join(root, 'dovecot-keywords'), 'utf8')).toBe('0 Old\n1 New\n');
@@ -38,7 +38,7 @@ describe('MaildirTarget.setFlags', () => {
   });
 
   it('keeps info letters without an IMAP meaning (P, passed), as Dovecot does', async () => {
-    const { uid } = await target.append('INBOX', raw(1), ['\\Seen'], date);
+    const { uid } = await target.append('INBOX', { raw: raw(1), flags: ['\\Seen'], internalDate: date });
     const [name] = await names('cur');
     await fs.promises.rename(path.join(root, 'cur', name as string), path.join(root, 'cur', (name as string).replace(/:2,S$/, ':2,PS')));
     await target.setFlags('INBOX', [{ uid: uid as number, flags: ['\\Answered'] }]);
@@ -56,7 +56,7 @@ describe('MaildirTarget.setFlags', () => {
   });
 
   it('finds the file again when another process renamed it meanwhile', async () => {
-    const { uid } = await target.append('INBOX', raw(1), [], date);
+    const { uid } = await target.append('INBOX', { raw: raw(1), flags: [], internalDate: date });
     const realRename = fs.promises.rename.bind(fs.promises);
     // The first rename finds the file gone: someone (Dovecot) gave it new flags just before.
     vi.spyOn(fs.promises, 'rename').mockImplementationOnce(async (from) => {
@@ -75,7 +75,7 @@ describe('MaildirTarget.setFlags', () => {
 describe('MaildirTarget.deleteMessages', () => {
   it('unlinks exactly the given messages and drops their uidlist lines; a \\Deleted one stays', async () => {
     const uids = [];
-    for (const [n, flags] of [[1, ['\\Deleted']], [2, []], [3, ['\\Seen']]] as const) uids.push((await target.append('INBOX', raw(n), flags, date)).uid as number);
+    for (const [n, flags] of [[1, ['\\Deleted']], [2, []], [3, ['\\Seen']]] as const) uids.push((await target.append('INBOX', { raw: raw(n), flags, internalDate: date })).uid as number);
     const [marked, doomed, kept] = uids as [number, number, number];
     await target.deleteMessages('INBOX', [doomed, 999]);
     expect((await target.listWindow('INBOX', 1)).map((m) => m.uid)).toEqual([marked, kept]);
@@ -88,7 +88,7 @@ describe('MaildirTarget.deleteMessages', () => {
   });
 
   it('gives a file that has no UID yet one, and leaves it alone', async () => {
-    const { uid } = await target.append('INBOX', raw(1), [], date);
+    const { uid } = await target.append('INBOX', { raw: raw(1), flags: [], internalDate: date });
     await fs.promises.writeFile(path.join(root, 'new', '1700000000.M2P2.host,S=3'), 'a\r\n');
     await target.deleteMessages('INBOX', [uid as number]);
     expect(await names('cur')).toEqual([]);

@@ -37,8 +37,8 @@ describe('MaildirTarget on disk', () => {
     await target.connect();
     const raw = Buffer.from('Subject: hi\r\n\r\nbody\r\n');
     const date = new Date('2021-03-04T05:06:07Z');
-    const first = await target.append('INBOX', raw, ['\\Seen', 'Project-X', '\\Answered'], date);
-    const second = await target.append('INBOX', raw, ['$Forwarded', 'project-x'], date);
+    const first = await target.append('INBOX', { raw, flags: ['\\Seen', 'Project-X', '\\Answered'], internalDate: date });
+    const second = await target.append('INBOX', { raw, flags: ['$Forwarded', 'project-x'], internalDate: date });
     expect([first.uid, second.uid]).toEqual([1, 2]);
     const names = (await fs.promises.readdir(path.join(root, 'cur'))).sort();
     expect(names).toHaveLength(2);
@@ -60,9 +60,9 @@ describe('MaildirTarget on disk', () => {
     const target = new MaildirTarget({ root });
     await target.connect();
     const raw = Buffer.from('Subject: k\r\n\r\n.\r\n');
-    await target.append('INBOX', raw, Array.from({ length: 26 }, (_, n) => `k${n}`), new Date(0));
+    await target.append('INBOX', { raw, flags: Array.from({ length: 26 }, (_, n) => `k${n}`), internalDate: new Date(0) });
     expect((await target.flagPolicy('INBOX')).newKeywords).toBe(false);
-    const { uid } = await target.append('INBOX', raw, ['\\Seen', 'k27'], new Date(0));
+    const { uid } = await target.append('INBOX', { raw, flags: ['\\Seen', 'k27'], internalDate: new Date(0) });
     const [meta] = await target.listWindow('INBOX', uid as number);
     expect(meta?.flags).toEqual(['\\Seen']);
   });
@@ -70,7 +70,7 @@ describe('MaildirTarget on disk', () => {
   it('a missing folder is FOLDER_NOT_FOUND for the folder', async () => {
     const target = new MaildirTarget({ root });
     await target.connect();
-    for (const call of [() => target.status('Nope'), () => target.append('Nope', Buffer.from('x'), [], new Date())]) {
+    for (const call of [() => target.status('Nope'), () => target.append('Nope', { raw: Buffer.from('x'), flags: [], internalDate: new Date() })]) {
       await expect(call()).rejects.toMatchObject({ code: 'FOLDER_NOT_FOUND', scope: 'folder' });
     }
   });
@@ -80,7 +80,7 @@ describe('MaildirSource', () => {
   it('gives files delivered by someone else into new/ the next UIDs, and moves nothing', async () => {
     const target = new MaildirTarget({ root });
     await target.connect();
-    await target.append('INBOX', Buffer.from('Subject: a\r\n\r\na\r\n'), ['\\Seen'], new Date(1_000_000_000_000));
+    await target.append('INBOX', { raw: Buffer.from('Subject: a\r\n\r\na\r\n'), flags: ['\\Seen'], internalDate: new Date(1_000_000_000_000) });
     await fs.promises.writeFile(path.join(root, 'new', '1700000000.M1P1.other'), 'Subject: b\r\nMessage-ID: <b@x>\r\n\r\nb\r\n');
     const source = new MaildirSource({ root });
     await source.connect();
@@ -95,7 +95,7 @@ describe('MaildirSource', () => {
   it('keeps UIDs when flags change the file name (another client renamed it)', async () => {
     const target = new MaildirTarget({ root });
     await target.connect();
-    await target.append('INBOX', Buffer.from('x\r\n'), [], new Date(0));
+    await target.append('INBOX', { raw: Buffer.from('x\r\n'), flags: [], internalDate: new Date(0) });
     const [name] = await fs.promises.readdir(path.join(root, 'cur'));
     await fs.promises.rename(path.join(root, 'cur', name as string), path.join(root, 'cur', `${name as string}FS`));
     const source = new MaildirSource({ root });

@@ -29,7 +29,7 @@ import { ConfigMap, Namespace, Secret, Service, ServiceAccount } from 'kubernete
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadConfigFile } from '../../../src/config/config-file.js';
-import { SHARED_QUEUE } from '../../../src/jobs/queue.js';
+import { SHARED_QUEUE } from '../../../src/jobs/queue/queue.js';
 import { DEFAULT_PREFIX } from '../../../src/state/keys.js';
 import { runCli } from '../../support/cli.js';
 import { KustomizeLiteError, objectId, renderKustomization, splitImage, type K8sObject } from '../../support/kustomize-lite.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ByteBudget } from '../../../src/jobs/byte-budget.js';
-import { readAhead } from '../../../src/jobs/source-batches.js';
+import { ByteBudget } from '../../../src/jobs/copy/byte-budget.js';
+import { readAhead } from '../../../src/jobs/copy/fetch-batches.js';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 

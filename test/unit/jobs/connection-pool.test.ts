@@ -4,7 +4,7 @@ import type { AccountSpec, ImapAccountSpec, MaildirAccountSpec } from '../../../
 import { ConnectorError } from '../../../src/connectors/connector-error.js';
 import type { AnySource, TargetConnector } from '../../../src/connectors/types.js';
 import { ConnectionPool, claimFor, type ConnectionPoolOptions, type ConnectorFactory } from '../../../src/jobs/index.js';
-import { InterruptedError } from '../../../src/jobs/interrupted-error.js';
+import { InterruptedError } from '../../../src/jobs/queue/interrupted-error.js';
 import { DEFAULT_GOVERNOR_LIMITS, Governor, StateKeys, type GovernorLimits } from '../../../src/state/index.js';
 import { startRedis, type RedisServer } from '../../support/redis.js';
 

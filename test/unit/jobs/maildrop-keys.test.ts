@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ContentKeys, identifyMessages } from '../../../src/jobs/maildrop-keys.js';
+import { ContentKeys, identifyMessages } from '../../../src/jobs/copy/maildrop-keys.js';
 
 describe('identifyMessages', () => {
   it('a unique UIDL is the key', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batchByBytes, chunk } from '../../../src/jobs/pages.js';
+import { batchByBytes, chunk } from '../../../src/jobs/copy/pages.js';
 
 describe('chunk', () => {
   it.each<[string, number[], number, number[][]]>([

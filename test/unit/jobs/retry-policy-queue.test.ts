@@ -7,7 +7,7 @@ import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectorError } from '../../../src/connectors/connector-error.js';
-import { rethrowForQueue } from '../../../src/jobs/retry-policy.js';
+import { rethrowForQueue } from '../../../src/jobs/queue/retry-policy.js';
 import { startRedis, type RedisServer } from '../../support/redis.js';
 
 let redis: RedisServer;

@@ -2,8 +2,8 @@ import type { Job } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/config/config-error.js';
 import { ConnectorError, type RetryKind } from '../../../src/connectors/connector-error.js';
-import { InterruptedError } from '../../../src/jobs/interrupted-error.js';
-import { isFinalFailure } from '../../../src/jobs/retry-policy.js';
+import { InterruptedError } from '../../../src/jobs/queue/interrupted-error.js';
+import { isFinalFailure } from '../../../src/jobs/queue/retry-policy.js';
 import { MappingError } from '../../../src/mapping/index.js';
 import { LeaseHeldError } from '../../../src/state/index.js';
 

@@ -1,6 +1,9 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FolderState, Lease, StateKeys, folderId, type FolderCheckpoint, type PageCommit, type QuarantineRecord } from '../../../src/state/index.js';
+import {
+  FolderState, Lease, StateKeys, folderId,
+  type CopyIntent, type CopyPageCommit, type QuarantineEntry, type TargetCursor, type UidCopyCursor, type UidCursor,
+} from '../../../src/state/index.js';
 import { startRedis, type RedisServer } from '../../support/redis.js';
 
 let server: RedisServer;
@@ -48,27 +51,43 @@ async function allKeys(prefix: string): Promise<Record<string, unknown>> {
   return result;
 }
 
-const checkpoint: FolderCheckpoint = {
-  sourcePath: 'INBOX/Projects', targetPath: 'Projects', uidValidity: '1700000000',
-  lastUid: 200, sourceUidNext: 0, targetUidValidity: '42', targetUidNext: 151,
+const cursor: UidCopyCursor = {
+  source: { kind: 'uid', uidValidity: '1700000000', lastUid: 200, uidNext: 0 },
+  target: { path: 'Projects', uidValidity: '42', uidNext: 151 },
 };
 
-function quarantineRecord(srcUid: number, extra: Partial<QuarantineRecord> = {}): QuarantineRecord {
-  return { srcUid, uidValidity: '1700000000', size: 1000 + srcUid, code: 'MESSAGE_TOO_LARGE', reason: `[TOOBIG] uid ${srcUid}`, ...extra };
+/** The cursor with some fields of either side changed. */
+function moved(source: Partial<UidCursor>, target: Partial<TargetCursor> = {}): UidCopyCursor {
+  return { source: { ...cursor.source, ...source }, target: { ...cursor.target, ...target } };
 }
 
-function page(extra: Partial<PageCommit> = {}): PageCommit {
-  return { checkpoint, copied: [], clearIntents: [], quarantined: [], released: [], ...extra };
+/** Keys of a UID folder are its source UIDs, as strings. */
+function intent(uid: number, size: number, sha256: string, targetUidNextBefore: number): CopyIntent {
+  return { key: String(uid), size, sha256, targetUidNextBefore };
 }
+
+function quarantineEntry(uid: number, extra: Partial<QuarantineEntry> = {}): QuarantineEntry {
+  return { key: String(uid), uidValidity: '1700000000', size: 1000 + uid, code: 'MESSAGE_TOO_LARGE', reason: `[TOOBIG] uid ${uid}`, ...extra };
+}
+
+/** A ledger entry of a page: source UID -> target UID (the date is not kept for UID folders). */
+const copy = (uid: number, targetUid: number) => [String(uid), { targetUid, date: new Date(0) }] as const;
+
+function page(extra: Partial<CopyPageCommit> = {}): CopyPageCommit {
+  return { cursor, copied: [], clearIntents: [], quarantined: [], released: [], ...extra };
+}
+
+const byKey = (a: { key: string }, b: { key: string }) => Number(a.key) - Number(b.key);
 
 describe('FolderState reads on an empty folder', () => {
-  it('has no checkpoint, intents, quarantine or ledger', async () => {
+  it('has no cursor, intents, quarantine or ledger', async () => {
     const { state } = fresh();
-    expect(await state.checkpoint()).toBeNull();
+    expect(await state.cursor()).toBeNull();
     expect(await state.intents()).toEqual([]);
     expect(await state.quarantine()).toEqual([]);
     expect(await state.ledgerTargets('1700000000', [1, 2, 3])).toEqual(new Map());
     expect(await state.ledgerTargets('1700000000', [])).toEqual(new Map());
+    expect(await state.copies(cursor.source, ['1', '2'])).toEqual(new Map());
   });
 
   it.each<[string, string]>([
@@ -87,96 +106,116 @@ describe('FolderState.writeIntents', () => {
   it('records intents that intents() reads back', async () => {
     const { state } = fresh();
     const l = await lease(state);
-    const intents = [
-      { srcUid: 7, size: 100, sha256: 'a'.repeat(64), targetUidNextBefore: 50 },
-      { srcUid: 8, size: 200, sha256: 'b'.repeat(64), targetUidNextBefore: 50 },
-    ];
+    const intents = [intent(7, 100, 'a'.repeat(64), 50), intent(8, 200, 'b'.repeat(64), 50)];
     await state.writeIntents(l, intents);
     const read = await state.intents();
-    expect(read.sort((a, b) => a.srcUid - b.srcUid)).toEqual(intents);
+    expect(read.sort(byKey)).toEqual(intents);
   });
 
   it('overwrites an intent for the same source UID', async () => {
     const { state } = fresh();
     const l = await lease(state);
-    await state.writeIntents(l, [{ srcUid: 7, size: 100, sha256: 'a', targetUidNextBefore: 50 }]);
-    await state.writeIntents(l, [{ srcUid: 7, size: 100, sha256: 'a', targetUidNextBefore: 60 }]);
-    expect(await state.intents()).toEqual([{ srcUid: 7, size: 100, sha256: 'a', targetUidNextBefore: 60 }]);
+    await state.writeIntents(l, [intent(7, 100, 'a', 50)]);
+    await state.writeIntents(l, [intent(7, 100, 'a', 60)]);
+    expect(await state.intents()).toEqual([intent(7, 100, 'a', 60)]);
   });
 });
 
 describe('FolderState.commitPage', () => {
-  it('writes checkpoint, ledger, intents, quarantine and the pair folder index in one commit', async () => {
+  it('writes cursor, ledger, intents, quarantine and the pair folder index in one commit', async () => {
     const { state, keys, pairId } = fresh();
     const l = await lease(state);
-    await state.writeIntents(l, [1, 2, 3, 4].map((srcUid) => ({ srcUid, size: 10, sha256: `h${srcUid}`, targetUidNextBefore: 150 })));
+    await state.writeIntents(l, [1, 2, 3, 4].map((uid) => intent(uid, 10, `h${uid}`, 150)));
 
     await state.commitPage(l, page({
-      checkpoint: { ...checkpoint, highestModseq: '98765432109876' },
-      copied: [[1, 150], [2, 0]],
-      clearIntents: [1, 2, 3],
-      quarantined: [quarantineRecord(3)],
+      cursor: moved({ highestModseq: '98765432109876' }),
+      copied: [copy(1, 150), copy(2, 0)],
+      clearIntents: ['1', '2', '3'],
+      quarantined: [quarantineEntry(3)],
     }));
 
-    expect(await state.checkpoint()).toEqual({ ...checkpoint, highestModseq: '98765432109876' });
+    expect(await state.cursor()).toEqual(moved({ highestModseq: '98765432109876' }));
     expect(await state.ledgerTargets('1700000000', [1, 2, 3, 99])).toEqual(new Map([[1, 150], [2, 0]]));
     expect(await state.ledgerTargets('other-validity', [1, 2])).toEqual(new Map());
-    expect(await state.intents()).toEqual([{ srcUid: 4, size: 10, sha256: 'h4', targetUidNextBefore: 150 }]);
-    expect(await state.quarantine()).toEqual([quarantineRecord(3)]);
+    // The same ledger through the CopyState interface, by string key under the cursor's UIDVALIDITY.
+    const copies = await state.copies(cursor.source, ['1', '2', '3', '99']);
+    expect([...copies].map(([key, c]) => [key, c.targetUid])).toEqual([['1', 150], ['2', 0]]);
+    expect((await state.copies(moved({ uidValidity: 'other-validity' }).source, ['1', '2'])).size).toBe(0);
+    expect(await state.intents()).toEqual([intent(4, 10, 'h4', 150)]);
+    expect(await state.quarantine()).toEqual([quarantineEntry(3)]);
     expect(await redis.hgetall(keys.pairFolders(pairId))).toEqual({ [state.fid]: 'INBOX/Projects' });
   });
 
-  it('a later page adds to the ledger, releases and adds quarantine entries, and moves the checkpoint', async () => {
+  it('a later page adds to the ledger, releases and adds quarantine entries, and moves the cursor', async () => {
     const { state } = fresh();
     const l = await lease(state);
-    await state.commitPage(l, page({ copied: [[1, 150]], quarantined: [quarantineRecord(3), quarantineRecord(5)] }));
-    const next = { ...checkpoint, lastUid: 400, targetUidNext: 300, sourceUidNext: 401 };
-    await state.commitPage(l, page({ checkpoint: next, copied: [[3, 299], [6, 298]], quarantined: [quarantineRecord(7)], released: [3] }));
+    await state.commitPage(l, page({ copied: [copy(1, 150)], quarantined: [quarantineEntry(3), quarantineEntry(5)] }));
+    const next = moved({ lastUid: 400, uidNext: 401 }, { uidNext: 300 });
+    await state.commitPage(l, page({ cursor: next, copied: [copy(3, 299), copy(6, 298)], quarantined: [quarantineEntry(7)], released: ['3'] }));
 
-    expect(await state.checkpoint()).toEqual(next);
+    expect(await state.cursor()).toEqual(next);
     expect(await state.ledgerTargets('1700000000', [1, 3, 5, 6, 7])).toEqual(new Map([[1, 150], [3, 299], [6, 298]]));
-    const quarantine = (await state.quarantine()).sort((a, b) => a.srcUid - b.srcUid);
-    expect(quarantine).toEqual([quarantineRecord(5), quarantineRecord(7)]);
+    const quarantine = (await state.quarantine()).sort(byKey);
+    expect(quarantine).toEqual([quarantineEntry(5), quarantineEntry(7)]);
+  });
+
+  it('a quarantine entry without its own UIDVALIDITY takes the cursor\'s', async () => {
+    const { state } = fresh();
+    const l = await lease(state);
+    const { uidValidity: _omitted, ...bare } = quarantineEntry(3);
+    await state.commitPage(l, page({ cursor: moved({ uidValidity: '9' }), quarantined: [bare] }));
+    expect(await state.quarantine()).toEqual([quarantineEntry(3, { uidValidity: '9' })]);
   });
 
   it('keeps a ledger per source UIDVALIDITY', async () => {
     const { state } = fresh();
     const l = await lease(state);
-    await state.commitPage(l, page({ copied: [[1, 10]] }));
-    await state.commitPage(l, page({ checkpoint: { ...checkpoint, uidValidity: '2' }, copied: [[1, 20]] }));
+    await state.commitPage(l, page({ copied: [copy(1, 10)] }));
+    await state.commitPage(l, page({ cursor: moved({ uidValidity: '2' }), copied: [copy(1, 20)] }));
     expect(await state.ledgerTargets('1700000000', [1])).toEqual(new Map([[1, 10]]));
     expect(await state.ledgerTargets('2', [1])).toEqual(new Map([[1, 20]]));
   });
 
-  it('an empty page still writes the checkpoint and registers the folder', async () => {
+  it('an empty page still writes the cursor and registers the folder', async () => {
     const { state, keys, pairId } = fresh('Sent');
     const l = await lease(state);
-    await state.commitPage(l, page({ checkpoint: { ...checkpoint, sourcePath: 'Sent', targetPath: 'Sent' } }));
-    expect((await state.checkpoint())?.sourcePath).toBe('Sent');
+    await state.commitPage(l, page({ cursor: moved({}, { path: 'Sent' }) }));
+    expect((await state.cursor())?.target.path).toBe('Sent');
+    // The source path is the state's own; the checkpoint hash keeps it (same Redis layout as before the cursor).
+    expect(await redis.hget(keys.checkpoint(pairId, state.fid), 'sourcePath')).toBe('Sent');
     expect(await redis.hget(keys.pairFolders(pairId), state.fid)).toBe('Sent');
   });
 
-  // BUG (latent, src/state/lua-scripts.ts COMMIT_PAGE, the HSET loop over the checkpoint fields):
-  // the checkpoint hash is merged, not replaced, so an optional field the new checkpoint leaves
-  // out (highestModseq) survives from an older commit and checkpoint() returns a stale value.
-  it('a checkpoint without highestModseq replaces one that had it', async () => {
+  // Guards COMMIT_PAGE (src/state/lua-scripts.ts) replacing the checkpoint hash rather than
+  // merging into it: merged, an optional field the new cursor leaves out (highestModseq)
+  // would survive from an older commit and cursor() would return a stale value.
+  it('a cursor without highestModseq replaces one that had it', async () => {
     const { state } = fresh();
     const l = await lease(state);
-    await state.commitPage(l, page({ checkpoint: { ...checkpoint, highestModseq: '500' } }));
-    await state.commitPage(l, page({ checkpoint: { ...checkpoint, lastUid: 300 } }));
-    expect(await state.checkpoint()).toEqual({ ...checkpoint, lastUid: 300 });
+    await state.commitPage(l, page({ cursor: moved({ highestModseq: '500' }) }));
+    await state.commitPage(l, page({ cursor: moved({ lastUid: 300 }) }));
+    expect(await state.cursor()).toEqual(moved({ lastUid: 300 }));
   });
 
   it('keeps unicode folder names and reasons intact', async () => {
     const path = 'Entwürfe/日本語 📁';
     const { state, keys, pairId } = fresh(path);
     const l = await lease(state);
-    const cp = { ...checkpoint, sourcePath: path, targetPath: 'Drafts/日本語 📁' };
-    const q = quarantineRecord(9, { reason: 'refusé: « trop grand » 📎' });
-    await state.commitPage(l, page({ checkpoint: cp, quarantined: [q] }));
-    expect(await state.checkpoint()).toEqual(cp);
+    const next = moved({}, { path: 'Drafts/日本語 📁' });
+    const q = quarantineEntry(9, { reason: 'refusé: « trop grand » 📎' });
+    await state.commitPage(l, page({ cursor: next, quarantined: [q] }));
+    expect(await state.cursor()).toEqual(next);
     expect(await state.quarantine()).toEqual([q]);
+    expect(await redis.hget(keys.checkpoint(pairId, state.fid), 'sourcePath')).toBe(path);
     expect(await redis.hget(keys.pairFolders(pairId), state.fid)).toBe(path);
+  });
+
+  it('refuses a cursor of another kind of source, writing nothing', async () => {
+    const { state, keys } = fresh();
+    const l = await lease(state);
+    await expect(state.commitPage(l, page({ cursor: { ...cursor, source: { kind: 'maildrop' } } }))).rejects.toThrow(/maildrop/);
+    await expect(state.copies({ kind: 'item-sync' }, ['1'])).rejects.toThrow(/item-sync/);
+    expect(await redis.keys(`${keys.prefix}:*`)).toEqual([l.key]);
   });
 });
 
@@ -198,18 +237,18 @@ describe('stale lease tokens write nothing', () => {
   it.each(cases)('commitPage rejects with STALE_LEASE: %s', async (_name, makeStale) => {
     const { state, keys } = fresh();
     const stale = await lease(state);
-    await state.commitPage(stale, page({ copied: [[1, 100]], quarantined: [quarantineRecord(2)] }));
-    await state.writeIntents(stale, [{ srcUid: 3, size: 1, sha256: 'x', targetUidNextBefore: 101 }]);
+    await state.commitPage(stale, page({ copied: [copy(1, 100)], quarantined: [quarantineEntry(2)] }));
+    await state.writeIntents(stale, [intent(3, 1, 'x', 101)]);
     await makeStale(state, stale);
     const before = await allKeys(keys.prefix);
 
     await expect(state.commitPage(stale, page({
-      checkpoint: { ...checkpoint, lastUid: 999 },
-      copied: [[3, 101], [4, 102]], clearIntents: [3], quarantined: [quarantineRecord(5)], released: [2],
+      cursor: moved({ lastUid: 999 }),
+      copied: [copy(3, 101), copy(4, 102)], clearIntents: ['3'], quarantined: [quarantineEntry(5)], released: ['2'],
     }))).rejects.toThrow('STALE_LEASE');
 
     expect(await allKeys(keys.prefix)).toEqual(before);
-    expect((await state.checkpoint())?.lastUid).toBe(200);
+    expect((await state.cursor())?.source.lastUid).toBe(200);
   });
 
   it.each(cases)('writeIntents rejects with STALE_LEASE: %s', async (_name, makeStale) => {
@@ -217,7 +256,7 @@ describe('stale lease tokens write nothing', () => {
     const stale = await lease(state);
     await makeStale(state, stale);
     const before = await allKeys(keys.prefix);
-    await expect(state.writeIntents(stale, [{ srcUid: 3, size: 1, sha256: 'x', targetUidNextBefore: 101 }])).rejects.toThrow('STALE_LEASE');
+    await expect(state.writeIntents(stale, [intent(3, 1, 'x', 101)])).rejects.toThrow('STALE_LEASE');
     expect(await allKeys(keys.prefix)).toEqual(before);
     expect(await state.intents()).toEqual([]);
   });
@@ -225,13 +264,13 @@ describe('stale lease tokens write nothing', () => {
   it.each(cases)('reset rejects with STALE_LEASE: %s', async (_name, makeStale) => {
     const { state, keys } = fresh();
     const stale = await lease(state);
-    await state.writeIntents(stale, [{ srcUid: 3, size: 1, sha256: 'x', targetUidNextBefore: 101 }]);
-    await state.commitPage(stale, page({ quarantined: [quarantineRecord(2)] }));
+    await state.writeIntents(stale, [intent(3, 1, 'x', 101)]);
+    await state.commitPage(stale, page({ quarantined: [quarantineEntry(2)] }));
     await makeStale(state, stale);
     const before = await allKeys(keys.prefix);
     await expect(state.reset(stale)).rejects.toThrow('STALE_LEASE');
     expect(await allKeys(keys.prefix)).toEqual(before);
-    expect(await state.checkpoint()).toEqual(checkpoint);
+    expect(await state.cursor()).toEqual(cursor);
   });
 
   it('the new holder can commit where the stale one could not', async () => {
@@ -240,21 +279,21 @@ describe('stale lease tokens write nothing', () => {
     await stale.release();
     const current = await lease(state);
     await expect(state.commitPage(stale, page())).rejects.toThrow('STALE_LEASE');
-    await state.commitPage(current, page({ copied: [[1, 2]] }));
-    expect(await state.checkpoint()).toEqual(checkpoint);
+    await state.commitPage(current, page({ copied: [copy(1, 2)] }));
+    expect(await state.cursor()).toEqual(cursor);
   });
 });
 
 describe('FolderState.reset', () => {
-  it('drops checkpoint, intents and quarantine; keeps the old ledger and the folder index', async () => {
+  it('drops cursor, intents and quarantine; keeps the old ledger and the folder index', async () => {
     const { state, keys, pairId } = fresh();
     const l = await lease(state);
-    await state.writeIntents(l, [{ srcUid: 9, size: 1, sha256: 'x', targetUidNextBefore: 1 }]);
-    await state.commitPage(l, page({ copied: [[1, 100]], quarantined: [quarantineRecord(2)] }));
+    await state.writeIntents(l, [intent(9, 1, 'x', 1)]);
+    await state.commitPage(l, page({ copied: [copy(1, 100)], quarantined: [quarantineEntry(2)] }));
 
     await state.reset(l);
 
-    expect(await state.checkpoint()).toBeNull();
+    expect(await state.cursor()).toBeNull();
     expect(await state.intents()).toEqual([]);
     expect(await state.quarantine()).toEqual([]);
     expect(await state.ledgerTargets('1700000000', [1])).toEqual(new Map([[1, 100]]));
@@ -266,16 +305,16 @@ describe('FolderState.reset', () => {
     const { state } = fresh();
     const l = await lease(state);
     await state.reset(l);
-    expect(await state.checkpoint()).toBeNull();
+    expect(await state.cursor()).toBeNull();
   });
 
-  it('lets a new checkpoint be written afterwards', async () => {
+  it('lets a new cursor be written afterwards', async () => {
     const { state } = fresh();
     const l = await lease(state);
     await state.commitPage(l, page());
     await state.reset(l);
-    const next = { ...checkpoint, uidValidity: '2', lastUid: 5 };
-    await state.commitPage(l, page({ checkpoint: next }));
-    expect(await state.checkpoint()).toEqual(next);
+    const next = moved({ uidValidity: '2', lastUid: 5 });
+    await state.commitPage(l, page({ cursor: next }));
+    expect(await state.cursor()).toEqual(next);
   });
 });
