@@ -61,6 +61,12 @@ const RULES = [
       to.pkg === 'bullmq',
   },
   {
+    name: 'redis-through-state',
+    text: 'jobs and cli reach Redis only through src/state: no ioredis import (use the state classes, RedisConnection for handles)',
+    applies: (from) => under(from.path, 'src/jobs') || under(from.path, 'src/cli'),
+    violates: (from, to) => to.pkg === 'ioredis',
+  },
+  {
     name: 'cli-on-top',
     text: 'only src/cli imports src/cli',
     applies: (from) => !under(from.path, 'src/cli'),
@@ -69,6 +75,17 @@ const RULES = [
 ];
 
 const ENV_RULE = { name: 'env-in-config', text: 'only src/config and src/cli read process.env' };
+const REDIS_RULE = { name: 'redis-through-state', text: 'jobs and cli send no Redis command themselves: src/state has the methods' };
+
+/**
+ * Whether (comment-free) code sends a Redis command on something named like a Redis
+ * connection (`redis.get(`, `ctx.redis.multi(`, `this.redis.eval(`): the import rule
+ * alone cannot see a command sent on a connection handed in from src/state.
+ * @param {string} code
+ */
+export function sendsRedisCommands(code) {
+  return /\bredis\s*\??\.\s*(?!on\b|once\b|off\b|status\b)[a-zA-Z]+\s*\(/.test(code);
+}
 
 /**
  * Replace comments with spaces (newlines kept) so commented-out or documented imports do
@@ -254,6 +271,9 @@ export function checkDeps(root) {
         }
       }
     }
+    if ((under(fromPath, 'src/jobs') || under(fromPath, 'src/cli')) && sendsRedisCommands(code)) {
+      violations.push({ file, target: 'redis', rule: `${REDIS_RULE.name}: ${REDIS_RULE.text}` });
+    }
     if (!under(fromPath, 'src/config') && !under(fromPath, 'src/cli') && readsEnv(code, refs)) {
       violations.push({ file, target: 'process.env', rule: `${ENV_RULE.name}: ${ENV_RULE.text}` });
     }
@@ -280,7 +300,7 @@ function main(argv) {
   }
   if (result.violations.length > 0) {
     for (const v of result.violations) {
-      const verb = v.target === 'process.env' ? 'reads' : 'imports';
+      const verb = v.target === 'process.env' ? 'reads' : v.target === 'redis' ? 'sends commands on' : 'imports';
       process.stdout.write(`${v.file}: ${verb} ${v.target} (${v.rule})\n`);
     }
     process.stdout.write(`dependency rules: ${result.violations.length} violation(s) in ${result.files} files\n`);

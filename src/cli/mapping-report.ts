@@ -5,12 +5,11 @@
  * INTERNALDATE.
  */
 import { writeFile } from 'node:fs/promises';
-import type { Redis } from 'ioredis';
 import { pairIdOf, type RunSpec } from '../config/index.js';
 import { MAILDROP_FOLDER } from '../jobs/index.js';
-import { KeyedFolderState, type StateKeys } from '../state/index.js';
+import { KeyedFolderState, type RedisConnection, type StateKeys } from '../state/index.js';
 
-export async function writeMappingReport(file: string, specs: readonly RunSpec[], redis: Redis, keys: StateKeys): Promise<number> {
+export async function writeMappingReport(file: string, specs: readonly RunSpec[], redis: RedisConnection, keys: StateKeys): Promise<number> {
   const lines = ['# pair\tuidl\ttarget_folder\ttarget_uid\tinternal_date'];
   for (const spec of specs.filter((s) => s.source.kind === 'pop3')) {
     const state = new KeyedFolderState(redis, keys, pairIdOf(spec), MAILDROP_FOLDER, 'maildrop');

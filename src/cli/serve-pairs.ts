@@ -5,7 +5,8 @@
  * nothing was running.
  */
 import type { PairService, RunSpec } from '../config/index.js';
-import { ALL_FOLDERS, applySchedules, claimFor, startWatchers, type RegisteredPair, type RunningWatchers } from '../jobs/index.js';
+import { ALL_FOLDERS, applySchedules, claimFor, startWatchers, type RunningWatchers } from '../jobs/index.js';
+import type { RegisteredPair } from '../state/index.js';
 import type { Session } from './session.js';
 
 export interface ServeOptions {

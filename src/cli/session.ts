@@ -3,18 +3,19 @@
  * `noeviction`), state stores, and signal handling that asks work to stop at a page
  * boundary. The composition root: concrete classes are wired here.
  */
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ConfigError, parsePort, readEnvironment, resolveSecret, type ConnectionLimitsGiven, type Environment, type LoadedConfig } from '../config/index.js';
 import {
-  AccountGates, armCrashPoint, ByteBudget, ConnectionPool, defaultConnectorFactory, PairRegistry, RunTrigger, startWorkers,
+  AccountGates, armCrashPoint, ByteBudget, ConnectionPool, defaultConnectorFactory, RunTrigger, startWorkers,
   type ConnectorFactory, type RunningWorkers, type WorkerContext,
 } from '../jobs/index.js';
 import type { RunningHttpServer } from '../observability/http-server.js';
 import { createLogger } from '../observability/logger.js';
-import { DEFAULT_GOVERNOR_LIMITS, DEFAULT_PREFIX, Governor, RunStore, StateKeys, type GovernorLimits } from '../state/index.js';
+import {
+  DEFAULT_GOVERNOR_LIMITS, DEFAULT_PREFIX, Governor, openStateRedis, PairRegistry, RedisConnections, resolveRedis, RunStore, StateKeys,
+  type GovernorLimits, type RedisConnection,
+} from '../state/index.js';
 import { EXIT } from './exit-codes.js';
-import { openStateRedis, RedisConnections, resolveRedis } from './redis-connection.js';
 
 /**
  * Message bytes one process holds in memory at once, across all folder jobs. Fetch and
@@ -51,7 +52,7 @@ export interface Session {
   readonly env: Environment;
   readonly log: Logger;
   readonly connections: RedisConnections;
-  readonly redis: Redis;
+  readonly redis: RedisConnection;
   readonly keys: StateKeys;
   readonly runs: RunStore;
   readonly signal: AbortSignal;
@@ -92,7 +93,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   const http = httpSettings(env, options.http);
   const target = await resolveRedis(options.redis ?? env.redisUrl, options.stateDir ?? env.defaultStateDir);
   const connections = new RedisConnections(target);
-  let redis: Redis;
+  let redis: RedisConnection;
   try {
     redis = await withTimeout(openStateRedis(connections), 15_000, `cannot reach Redis at ${target.label}`);
   } catch (error) {

@@ -8,7 +8,6 @@ export { AccountGates } from './connections/account-backoff.js';
 export { ConnectionPool, type ConnectionPoolOptions, type Leased } from './connections/connection-pool.js';
 export { claimFor, claimsOverlap, waitForSlots, type SlotWait } from './connections/governed-claims.js';
 export { MAILDROP_FOLDER } from './copy/maildrop-copy-source.js';
-export { PairRegistry, type RegisteredPair } from './queue/pair-registry.js';
 export { ALL_FOLDERS, RunTrigger } from './queue/run-trigger.js';
 export { JOB_TICK, SHARED_QUEUE, queueNameOf, type TickJobData } from './queue/queue.js';
 export { applySchedules, type ScheduleSummary } from './queue/schedules.js';

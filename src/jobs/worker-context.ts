@@ -1,5 +1,5 @@
 /** What every processor needs, wired once by the CLI (the composition root). */
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../state/index.js';
 import type { Logger } from 'pino';
 import type { RunSpec } from '../config/index.js';
 import type { RunRecord, RunStore, StateKeys } from '../state/index.js';
@@ -10,7 +10,7 @@ import type { Telemetry } from './telemetry.js';
 
 export interface WorkerContext {
   /** Redis for state (not BullMQ's blocking connection). */
-  readonly redis: Redis;
+  readonly redis: RedisConnection;
   readonly keys: StateKeys;
   readonly runs: RunStore;
   /** Connected connectors shared by the jobs of this process. */

@@ -21,3 +21,6 @@ export {
 } from './governor-limits.js';
 export { moveFolderState, type FolderMove } from './folder-move.js';
 export { pairFolderPaths } from './pair-folders.js';
+export { PairRegistry, type RegisteredPair } from './pair-registry.js';
+export { openStateRedis, RedisConnections, resolveRedis, type RedisConnection, type RedisTarget } from './redis-connections.js';
+export { RunSlots, type TakenRequests } from './run-slots.js';

@@ -42,7 +42,12 @@ export class RunStore {
 
   /** False when a newer run of the same pair took over: old queued jobs then do nothing. */
   async isCurrent(run: RunRecord): Promise<boolean> {
-    return (await this.redis.get(this.keys.currentRun(run.pairId))) === run.runId;
+    return (await this.currentRunId(run.pairId)) === run.runId;
+  }
+
+  /** The id of the pair's newest run (running or not), if it has had one. */
+  async currentRunId(pairId: string): Promise<string | undefined> {
+    return (await this.redis.get(this.keys.currentRun(pairId))) ?? undefined;
   }
 
   async finish(runId: string, state: RunState, error?: string, retentionSeconds = RUN_RETENTION_SECONDS): Promise<void> {

@@ -42,7 +42,7 @@ describe('a message the target refuses', () => {
   it('is quarantined with the server reason, the rest is copied, and the exit code is 1', async () => {
     const run = await migrate(dovecot, 'src', 'dst', { redisUrl: redis.url, json: false, targetServer: limited });
     expect(run.code, run.stderr).toBe(1);
-    expect(run.stdout).toMatch(/^INBOX\s+10\s+0\s+0\s+1\s+ok/m);
+    expect(run.stdout).toMatch(/^INBOX\s+10\s+0\s+0\s+0\s+1\s+ok/m);
     expect(run.stdout).toMatch(/Quarantined \(not on the target.*\n\s+INBOX UID 6 \(\d+ bytes\): .*(size|large|LIMIT)/i);
     expect(run.stdout).toContain('Incomplete: 1 message(s) quarantined');
     expect(await countMessages({ ...account('dst'), port: limited.imapPort }, 'INBOX')).toBe(10);

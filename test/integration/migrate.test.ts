@@ -85,7 +85,7 @@ describe('mailferry migrate (IMAP -> IMAP)', () => {
     const target = await newUser();
     const run = await migrate(dovecot, source, target, { redisUrl: redis.url, json: false });
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/Folder\s+Copied\s+Already there\s+Skipped\s+Quarantined/);
+    expect(run.stdout).toMatch(/Folder\s+Copied\s+Already there\s+Flags updated\s+Skipped\s+Quarantined/);
     expect(run.stdout).toMatch(/^Total\s+12\s+0\s+0\s+0/m);
     expect(run.stdout).toContain('Done: every selected message is on the target');
   });

@@ -44,6 +44,8 @@ describe('dependency direction', () => {
       'src/state/good-state.ts': "import type { Folder } from '../connectors/types.js';\nimport { Redis } from 'ioredis';\n",
       'src/jobs/plan.ts': "export const plan = 1;\nconst m = await import('../cli/main.js');\n",
       'src/jobs/env-reader.ts': "export const url = process.env['REDIS_URL'];\n",
+      'src/jobs/raw-redis.ts': "import type { Redis } from 'ioredis';\nexport const peek = (redis: Redis) => redis.hgetall('mailferry:x');\n",
+      'src/jobs/state-user.ts': "import { RunStore } from '../state/good-state.js';\nexport const runs = (ctx: { redis: unknown }) => ctx.redis;\n",
       'src/config/env-ok.ts': 'export const url = process.env.REDIS_URL;\n',
       'src/cli/main.ts': "import { plan } from '../jobs/plan.js';\nexport const home = process.env.HOME;\n",
     });
@@ -56,6 +58,8 @@ describe('dependency direction', () => {
       expect.stringMatching(/^src\/connectors\/imap\/bad-connector\.ts: imports bullmq \(connectors-independent/),
       expect.stringMatching(/^src\/jobs\/env-reader\.ts: reads process\.env \(env-in-config/),
       expect.stringMatching(/^src\/jobs\/plan\.ts: imports \.\.\/cli\/main\.js \(cli-on-top/),
+      expect.stringMatching(/^src\/jobs\/raw-redis\.ts: imports ioredis \(redis-through-state/),
+      expect.stringMatching(/^src\/jobs\/raw-redis\.ts: sends commands on redis \(redis-through-state/),
       expect.stringMatching(/^src\/mapping\/bad-map\.ts: imports \.\.\/connectors\/types\.js \(mapping-pure/),
       expect.stringMatching(/^src\/mapping\/bad-map\.ts: imports node:fs \(mapping-pure/),
       expect.stringMatching(/^src\/state\/bad-state\.ts: imports \.\.\/connectors\/imap\/good-connector\.js \(state-no-workers/),

@@ -2,7 +2,7 @@
  * `mailferry status [--json]`: every registered pair (mode, schedule, its current or last
  * run) and the recent runs with their per-folder progress, from Redis.
  */
-import type { RegisteredPair } from '../../jobs/index.js';
+import type { RegisteredPair } from '../../state/index.js';
 import type { RunRecord } from '../../state/index.js';
 import { openSession, type Session } from '../session.js';
 
@@ -75,7 +75,7 @@ async function describeRun(session: Session, run: RunRecord) {
 
 /** The pair's current run (if one is going) and its last finished one. */
 async function describePair(session: Session, pair: RegisteredPair) {
-  const currentId = await session.redis.get(session.keys.currentRun(pair.pairId));
+  const currentId = await session.runs.currentRunId(pair.pairId);
   const current = currentId ? await session.runs.get(currentId) : null;
   const running = current?.state === 'running' ? await describeRun(session, current) : null;
   const last = current && current.state !== 'running' ? await describeRun(session, current) : null;

@@ -1,7 +1,7 @@
 /**
  * Builds live connectors from a run's account specs, resolving secrets in this process.
- * The POP3 and EWS connectors are loaded on first use: ews-javascript-api alone adds
- * about 0.3 s and 50 MiB to every start of the CLI, IMAP-only runs included.
+ * The POP3, EWS and Maildir connectors are loaded on first use: ews-javascript-api alone
+ * adds about 0.3 s and 50 MiB to every start of the CLI, IMAP-only runs included.
  */
 import type { Logger } from 'pino';
 import { ConfigError, accountLabel, readCaFile, resolveSecret, type AccountSpec, type EwsAccountSpec, type ImapAccountSpec, type NetworkAccountSpec, type Pop3AccountSpec } from '../../config/index.js';
@@ -9,7 +9,7 @@ import type { EwsAccountOptions } from '../../connectors/ews/index.js';
 import { ImapSource, ImapTarget, ImapWatcher, type ImapAccountOptions } from '../../connectors/imap/index.js';
 import type { BearerTokenSource } from '../../connectors/oauth/index.js';
 import type { Pop3AccountOptions } from '../../connectors/pop3/index.js';
-import type { AnySource, FolderWatcher, TargetConnector } from '../../connectors/types.js';
+import type { AccountGate, AnySource, FolderWatcher, TargetConnector } from '../../connectors/types.js';
 import type { AccountGates } from './account-backoff.js';
 
 /** What every protocol's options share: where, who, the secret, the CA and a quiet logger. */
@@ -100,46 +100,69 @@ export interface ConnectorFactory {
   watcher(account: AccountSpec): Promise<FolderWatcher | undefined>;
 }
 
+/** What building a connector may use besides the account: the log and the account's back-off gate. */
+interface BuildContext {
+  readonly log: Logger;
+  readonly gate: { readonly gate?: AccountGate };
+}
+
+/** How one kind of account's connectors are built; a kind that cannot be a target (POP3) has no `target`. */
+interface ConnectorKind<A extends AccountSpec> {
+  source(account: A, ctx: BuildContext): Promise<AnySource>;
+  target?(account: A, ctx: BuildContext): Promise<TargetConnector>;
+  /** Push notification of changes (IMAP IDLE); kinds without it are polled by full passes. */
+  watcher?(account: A, ctx: BuildContext): Promise<FolderWatcher>;
+}
+
+type KindOf<K extends AccountSpec['kind']> = ConnectorKind<Extract<AccountSpec, { kind: K }>>;
+
+/**
+ * The registry of connector kinds: a new connector is its folder under src/connectors/
+ * plus one entry here (and its account form in src/config). Modules other than IMAP's
+ * are loaded on first use.
+ */
+const KINDS: { readonly [K in AccountSpec['kind']]: KindOf<K> } = {
+  imap: {
+    source: async (account, { log, gate }) => new ImapSource({ ...(await imapOptions(account, 'source', log)), ...gate }),
+    target: async (account, { log, gate }) => new ImapTarget({ ...(await imapOptions(account, 'target', log)), ...gate }),
+    watcher: async (account, { log, gate }) => new ImapWatcher({ ...(await imapOptions(account, 'watcher', log)), ...gate }),
+  },
+  pop3: {
+    source: async (account, { log }) => new (await import('../../connectors/pop3/index.js')).Pop3Source(await pop3Options(account, 'source', log)),
+  },
+  ews: {
+    source: async (account, { log, gate }) => new (await import('../../connectors/ews/index.js')).EwsSource({ ...ewsOptions(account, 'source', log), ...gate }),
+    target: async (account, { log, gate }) => new (await import('../../connectors/ews/index.js')).EwsTarget({ ...ewsOptions(account, 'target', log), ...gate }),
+  },
+  maildir: {
+    source: async (account) => new (await import('../../connectors/maildir/index.js')).MaildirSource({ root: account.path }),
+    target: async (account) => new (await import('../../connectors/maildir/index.js')).MaildirTarget({ root: account.path }),
+  },
+};
+
+function kindOf<A extends AccountSpec>(account: A): ConnectorKind<A> {
+  return KINDS[account.kind] as unknown as ConnectorKind<A>;
+}
+
 /**
  * @param gates - the accounts' back-off gates (shared with every worker process through
  * the governor); without them each connection hears its server alone (`verify`, tests).
  */
 export function defaultConnectorFactory(log: Logger, gates?: AccountGates): ConnectorFactory {
-  const gate = (account: AccountSpec) => {
-    const found = gates?.gateFor(account);
-    return found === undefined ? {} : { gate: found };
+  const context = (account: AccountSpec): BuildContext => {
+    const gate = gates?.gateFor(account);
+    return { log, gate: gate === undefined ? {} : { gate } };
   };
   return {
-    async source(account) {
-      if (account.kind === 'maildir') {
-        const { MaildirSource } = await import('../../connectors/maildir/index.js');
-        return new MaildirSource({ root: account.path });
-      }
-      if (account.kind === 'ews') {
-        const { EwsSource } = await import('../../connectors/ews/index.js');
-        return new EwsSource({ ...ewsOptions(account, 'source', log), ...gate(account) });
-      }
-      if (account.kind === 'pop3') {
-        const { Pop3Source } = await import('../../connectors/pop3/index.js');
-        return new Pop3Source(await pop3Options(account, 'source', log));
-      }
-      return new ImapSource({ ...(await imapOptions(account, 'source', log)), ...gate(account) });
-    },
+    source: (account) => kindOf(account).source(account, context(account)),
     async target(account) {
+      const kind = kindOf(account);
       // The config layer refuses this already (checkPairKinds); a hand-made spec might not.
-      if (account.kind === 'pop3') throw new ConfigError(`target ${accountLabel(account)}: POP3 can only be a source`);
-      if (account.kind === 'maildir') {
-        const { MaildirTarget } = await import('../../connectors/maildir/index.js');
-        return new MaildirTarget({ root: account.path });
-      }
-      if (account.kind === 'ews') {
-        const { EwsTarget } = await import('../../connectors/ews/index.js');
-        return new EwsTarget({ ...ewsOptions(account, 'target', log), ...gate(account) });
-      }
-      return new ImapTarget({ ...(await imapOptions(account, 'target', log)), ...gate(account) });
+      if (!kind.target) throw new ConfigError(`target ${accountLabel(account)}: ${account.kind.toUpperCase()} can only be a source`);
+      return kind.target(account, context(account));
     },
     async watcher(account) {
-      return account.kind === 'imap' ? new ImapWatcher({ ...(await imapOptions(account, 'watcher', log)), ...gate(account) }) : undefined;
+      return kindOf(account).watcher?.(account, context(account));
     },
   };
 }

@@ -14,7 +14,7 @@ import { waitForSlots } from '../connections/governed-claims.js';
 import type { FolderInfo, FolderWatcher, Namespace } from '../../connectors/types.js';
 import { DEFAULT_FOLDER_RULES, compileFolderRules, namespaceFor, toNormalized, toSegments } from '../../mapping/index.js';
 import type { ConnectionPool } from '../connections/connection-pool.js';
-import type { RegisteredPair } from '../queue/pair-registry.js';
+import type { RegisteredPair } from '../../state/index.js';
 import type { RunTrigger } from '../queue/run-trigger.js';
 
 /** Changes within this time become one request (a client moving 50 messages is one event, not 50). */

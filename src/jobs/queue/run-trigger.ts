@@ -14,45 +14,28 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Queue, type ConnectionOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
-import type { RunStore, StateKeys } from '../../state/index.js';
-import type { PairRegistry } from './pair-registry.js';
+import { RunSlots, type PairRegistry, type RedisConnection, type RunStore, type StateKeys, type TakenRequests } from '../../state/index.js';
 import { DEFAULT_JOB_OPTIONS, JOB_PLAN, jobIdOf, queueOfRun, type PlanJobData } from './queue.js';
 
 /** A run this old whose queue has no worker is taken to be orphaned (see orphaned()). */
 const ORPHAN_AGE_MS = 60_000;
 
-/** How long the answer to a request (which run took it) is kept for its requester. */
-const REQUEST_ANSWER_SECONDS = 24 * 3600;
-
 /** "Every folder", in the pending set and as a request. */
 export const ALL_FOLDERS = '*';
 
-/** KEYS: slot. ARGV: expected holder, new holder. Takes the slot over from a run that no longer holds it. */
-const TAKE_OVER = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[2])
-  return 1
-end
-return 0`;
-
-/** KEYS: slot. ARGV: holder. Frees the slot only if this run holds it. */
-const FREE = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0`;
-
 export class RunTrigger {
   private readonly queues = new Map<string, Queue>();
+  private readonly slots: RunSlots;
 
   constructor(
-    private readonly redis: Redis,
-    private readonly keys: StateKeys,
+    redis: RedisConnection,
+    keys: StateKeys,
     private readonly runs: RunStore,
     private readonly registry: PairRegistry,
     private readonly bullmq: { readonly connection: ConnectionOptions; readonly prefix: string },
-  ) {}
+  ) {
+    this.slots = new RunSlots(redis, keys);
+  }
 
   /**
    * Asks for a run of the pair over `folders` (source paths) or every folder. Returns the
@@ -61,9 +44,7 @@ export class RunTrigger {
   async request(pairId: string, folders: readonly string[] | typeof ALL_FOLDERS, token?: string): Promise<string | undefined> {
     const members = folders === ALL_FOLDERS ? [ALL_FOLDERS] : folders;
     if (members.length === 0) return undefined;
-    const multi = this.redis.multi().sadd(this.keys.pendingRun(pairId), ...members);
-    if (token !== undefined) multi.sadd(this.keys.pendingTokens(pairId), token);
-    await multi.exec();
+    await this.slots.addRequest(pairId, members, token);
     return this.tryStart(pairId);
   }
 
@@ -72,13 +53,13 @@ export class RunTrigger {
    * started by another process, after the run that was going when the request came).
    */
   async runOfRequest(token: string): Promise<string | undefined> {
-    return (await this.redis.get(this.keys.requestRun(token))) ?? undefined;
+    return this.slots.answerOf(token);
   }
 
   /** Called once a run has ended: frees its slot and starts the run asked for meanwhile, if any. */
   async finished(pairId: string, runId: string): Promise<void> {
-    await this.redis.eval(FREE, 1, this.keys.activeRun(pairId), runId);
-    if ((await this.redis.scard(this.keys.pendingRun(pairId))) > 0) await this.tryStart(pairId);
+    await this.slots.free(pairId, runId);
+    if (await this.slots.hasRequests(pairId)) await this.tryStart(pairId);
   }
 
   async close(): Promise<void> {
@@ -90,57 +71,42 @@ export class RunTrigger {
   private async tryStart(pairId: string): Promise<string | undefined> {
     const runId = newRunId();
     if (!(await this.takeSlot(pairId, runId))) return undefined;
-    let asked: string[] = [];
-    let tokens: string[] = [];
+    let requests: TakenRequests = { folders: [], tokens: [] };
     let created = false;
     try {
-      const taken = await this.redis.multi()
-        .smembers(this.keys.pendingRun(pairId)).smembers(this.keys.pendingTokens(pairId))
-        .del(this.keys.pendingRun(pairId), this.keys.pendingTokens(pairId))
-        .exec();
-      asked = (taken?.[0]?.[1] ?? []) as string[];
-      tokens = (taken?.[1]?.[1] ?? []) as string[];
+      requests = await this.slots.takeRequests(pairId);
       // Another run took the requests between our SADD and our slot: nothing left to do.
-      if (asked.length === 0) {
-        await this.redis.eval(FREE, 1, this.keys.activeRun(pairId), runId);
+      if (requests.folders.length === 0) {
+        await this.slots.free(pairId, runId);
         return undefined;
       }
       const pair = await this.registry.get(pairId);
       if (!pair) throw new Error(`pair ${pairId} is not registered (run \`mailferry daemon\` or \`mailferry enqueue\` with its config)`);
-      const focus = asked.includes(ALL_FOLDERS) ? undefined : asked.sort();
+      const focus = requests.folders.includes(ALL_FOLDERS) ? undefined : [...requests.folders].sort();
       await this.runs.create({
         runId, pairId, pairName: pair.spec.pairName, state: 'running', startedAt: new Date().toISOString(),
         spec: JSON.stringify(pair.spec), queue: pair.queue, ...(focus === undefined ? {} : { focus: JSON.stringify(focus) }),
       });
       created = true;
       await this.queue(pair.queue).add(JOB_PLAN, { runId } satisfies PlanJobData, { ...DEFAULT_JOB_OPTIONS, jobId: jobIdOf(runId, 'plan') });
-      if (tokens.length > 0) {
-        const answers = this.redis.multi();
-        for (const token of tokens) answers.set(this.keys.requestRun(token), runId, 'EX', REQUEST_ANSWER_SECONDS);
-        await answers.exec();
-      }
+      await this.slots.answer(requests.tokens, runId);
       return runId;
     } catch (error) {
       // Give the requests back for the next run, then free the slot.
       if (created) await this.runs.finish(runId, 'failed', `could not be queued: ${(error as Error).message}`);
-      const back = this.redis.multi();
-      if (asked.length > 0) back.sadd(this.keys.pendingRun(pairId), ...asked);
-      if (tokens.length > 0) back.sadd(this.keys.pendingTokens(pairId), ...tokens);
-      await back.exec();
-      await this.redis.eval(FREE, 1, this.keys.activeRun(pairId), runId);
+      await this.slots.giveBack(pairId, requests);
+      await this.slots.free(pairId, runId);
       throw error;
     }
   }
 
   /** The slot when free, or when its holder is no longer a running run (or one nobody can work). */
   private async takeSlot(pairId: string, runId: string): Promise<boolean> {
-    const slot = this.keys.activeRun(pairId);
-    if ((await this.redis.set(slot, runId, 'NX')) === 'OK') return true;
-    const holder = await this.redis.get(slot);
-    if (holder === null) return (await this.redis.set(slot, runId, 'NX')) === 'OK';
-    const run = await this.runs.get(holder);
+    const attempt = await this.slots.take(pairId, runId);
+    if (attempt.taken) return true;
+    const run = await this.runs.get(attempt.holder);
     if (run !== null && run.state === 'running' && !(await this.orphaned(run))) return false;
-    return (await this.redis.eval(TAKE_OVER, 1, slot, holder, runId)) === 1;
+    return this.slots.takeOver(pairId, attempt.holder, runId);
   }
 
   /**

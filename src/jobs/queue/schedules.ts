@@ -5,7 +5,7 @@
  * only asks for a run (RunTrigger), so a slow run is never overlapped by the next.
  */
 import { Queue, type ConnectionOptions } from 'bullmq';
-import type { RegisteredPair } from './pair-registry.js';
+import type { RegisteredPair } from '../../state/index.js';
 import { JOB_TICK, type TickJobData } from './queue.js';
 
 const SCHEDULER_PREFIX = 'pair-';

@@ -244,3 +244,25 @@ describe('Governor keys', () => {
     await Promise.all(slots.map((slot) => slot.release()));
   });
 });
+
+describe('an account\'s back-off window', () => {
+  it('is seen by every governor on the same Redis, is only ever lengthened, and ends by itself', async () => {
+    const keys = freshKeys();
+    const here = new Governor(await client(), keys);
+    const elsewhere = new Governor(await client(), keys);
+    governors.push(here, elsewhere);
+    expect(await elsewhere.backOffRemaining('alice@imap.example.com')).toBe(0);
+
+    await here.backOff('alice@imap.example.com', 400);
+    const remaining = await elsewhere.backOffRemaining('alice@imap.example.com');
+    expect(remaining).toBeGreaterThan(300);
+    expect(remaining).toBeLessThanOrEqual(400);
+    // A shorter hint heard later never cuts the window short; another account is not touched.
+    await elsewhere.backOff('alice@imap.example.com', 50);
+    expect(await here.backOffRemaining('alice@imap.example.com')).toBeGreaterThan(250);
+    expect(await here.backOffRemaining('bob@imap.example.com')).toBe(0);
+
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    expect(await here.backOffRemaining('alice@imap.example.com')).toBe(0);
+  });
+});

@@ -2,9 +2,12 @@
  * Which Redis to use (--redis, REDIS_URL, the config, else the embedded one) and
  * connections to it. Every component gets its own connection, as BullMQ workers block.
  */
-import type { ConnectionOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
-import { checkRedisPolicy, ensureEmbeddedRedis } from '../state/index.js';
+import { ensureEmbeddedRedis } from './embedded-redis.js';
+import { checkRedisPolicy } from './redis-policy.js';
+
+/** A connection to the state Redis: handed to the state classes (and to BullMQ), never used directly outside src/state. */
+export type RedisConnection = Redis;
 
 export interface RedisTarget {
   /** Human-readable, without any password: for messages. */
@@ -39,7 +42,7 @@ export class RedisConnections {
   }
 
   /** A connection for BullMQ (its own instance, closed by closeAll). */
-  bullmq(): ConnectionOptions {
+  bullmq(): Redis {
     return this.open();
   }
 

@@ -5,8 +5,8 @@
  * worker resolves them in its own environment.
  */
 import type { Redis } from 'ioredis';
-import { pairIdOf, type PairService, type RunSpec } from '../../config/index.js';
-import type { StateKeys } from '../../state/index.js';
+import { pairIdOf, type PairService, type RunSpec } from '../config/index.js';
+import type { StateKeys } from './keys.js';
 
 export interface RegisteredPair {
   readonly pairId: string;
