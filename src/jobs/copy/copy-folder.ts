@@ -21,13 +21,7 @@ import type { CopySource, PageBatch } from './page-batch.js';
 import { copyMarker } from './source-message.js';
 import { newPageWork, storeBatch, type PageWork, type StoreContext } from './store-batch.js';
 
-export interface CopyFolderResult {
-  readonly result: FolderResult;
-  /** The cursor after the run (the mirror step starts from it). */
-  readonly cursor: CopyCursor;
-}
-
-export async function copyFolder(input: CopyInput, source: CopySource, sourcePath: string): Promise<CopyFolderResult> {
+export async function copyFolder(input: CopyInput, source: CopySource, sourcePath: string): Promise<FolderResult> {
   const { target, state, lease, targetPath } = input;
   await source.begin();
   const markerOf = (key: string) => copyMarker(state.pairId, state.fid, source.markerKey(key));
@@ -76,7 +70,7 @@ export async function copyFolder(input: CopyInput, source: CopySource, sourcePat
   if (input.signal.aborted) throw new InterruptedError();
   const extra = (await source.finish?.()) ?? {};
   const quarantine = source.describeQuarantine(await state.quarantine());
-  return { result: folderResult(sourcePath, targetPath, tally, quarantine, extra), cursor };
+  return folderResult(sourcePath, targetPath, tally, quarantine, extra);
 }
 
 /** The target's UIDNEXT after a page: from APPENDUID, or asked when the server did not say. */

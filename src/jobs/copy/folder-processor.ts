@@ -84,11 +84,11 @@ function copyStateOf(ctx: WorkerContext, run: RunRecord, source: AnySource, sour
 async function copyOneFolder(ctx: WorkerContext, run: RunRecord, spec: RunSpec, source: AnySource, sourcePath: string, input: CopyInput): Promise<FolderResult> {
   const limits = { pageSize: input.pageSize, batchBytes: input.batchBytes, budget: input.budget };
   if (source.kind === 'item-sync') {
-    return (await copyFolder(input, new ItemSyncCopySource(source, sourcePath, { ...limits, state: input.state, log: input.log }), sourcePath)).result;
+    return copyFolder(input, new ItemSyncCopySource(source, sourcePath, { ...limits, state: input.state, log: input.log }), sourcePath);
   }
   if (source.kind === 'maildrop') {
     const pop3 = spec.pop3 ?? DEFAULT_POP3_OPTIONS;
-    return (await copyFolder(input, new MaildropCopySource(source, { ...limits, pop3, state: input.state, log: input.log }), sourcePath)).result;
+    return copyFolder(input, new MaildropCopySource(source, { ...limits, pop3, state: input.state, log: input.log }), sourcePath);
   }
   return copyAndMirror(ctx, run, spec, source, sourcePath, input);
 }
@@ -113,7 +113,7 @@ async function copyAndMirror(
   const follows = source.features.mirror !== undefined && target.features.mirror !== undefined;
   const previous = await input.state.cursor();
   const uid = new UidCopySource(source, sourcePath, { pageSize: input.pageSize, batchBytes: input.batchBytes, budget: input.budget, refreshFlags: mode === 'migrate' && follows });
-  const { result } = await copyFolder(input, uid, sourcePath);
+  const result = await copyFolder(input, uid, sourcePath);
   const sourceMirror = source.features.mirror;
   const targetMirror = target.features.mirror;
   if (mode === 'migrate' || !sourceMirror || !targetMirror) return result;
