@@ -86,6 +86,7 @@ export class KeyedFolderState implements CopyState {
 
   async commitPage(lease: Lease, commit: CopyPageCommit): Promise<void> {
     const { source, target } = commit.cursor;
+    if (source.kind !== this.kind) throw new Error(`the state of a ${this.kind} folder cannot commit the cursor of a ${source.kind} source`);
     const k = this.keys;
     const { pairId, fid } = this;
     const checkpoint: Record<string, string> = { targetPath: target.path, targetUidValidity: target.uidValidity, targetUidNext: String(target.uidNext) };

@@ -4,12 +4,11 @@
  * rather than a draft, its flags, its dates and an idempotency marker.
  *
  * Batches. EWS CreateItem takes many items in one request but stores each on its own:
- * some may be refused while the others are saved. The contract's `appendBatch` promises
+ * some may be refused while the others are saved. The contract's `appendAtomic` promises
  * all or nothing (it is IMAP MULTIAPPEND's), and its caller appends the whole batch again
  * one by one after a refusal, which here would duplicate every item already saved. So
- * this target does not offer `appendAtomic` (callers would use `append`,
- * one request per message) and offers `appendEach` instead: one request, one result per
- * item, nothing deleted, and the caller told exactly which items were stored.
+ * this target does not offer `appendAtomic` and offers `appendEach` instead: one request,
+ * one result per item, nothing deleted, and the caller told exactly which items were stored.
  *
  * Recovery. EWS ids are strings (no UIDs: this target has no UID operations at all), and
  * Exchange rebuilds MIME from its own store, so a copy cannot be recognized by its hash

@@ -59,6 +59,13 @@ describe('KeyedFolderState', () => {
     expect(await state.cursor()).toEqual(fromStart);
   });
 
+  it('refuses a cursor of another kind of source, and writes nothing', async () => {
+    const { state, lease } = await fresh('maildrop');
+    const synced: CopyCursor = { source: { kind: 'item-sync', syncState: 'H4sIAAAA==' }, target: { path: 'INBOX', uidValidity: '9', uidNext: 2 } };
+    await expect(state.commitPage(lease, page({ cursor: synced }))).rejects.toThrow(/state of a maildrop folder cannot commit the cursor of a item-sync source/);
+    expect(await state.cursor()).toBeNull();
+  });
+
   it('a page commit stores the cursor, where each key went, and the quarantine, and clears intents', async () => {
     const { state, lease } = await fresh();
     await state.writeIntents(lease, [{ key: 'uidl-a', size: 10, sha256: 'aa', targetUidNextBefore: 3 }, { key: 'uidl-b', size: 11, sha256: 'bb', targetUidNextBefore: 3 }]);
