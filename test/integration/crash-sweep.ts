@@ -7,7 +7,8 @@
  * copies nothing. One sweep per kind of source; all run on the one engine.
  */
 import { expect } from 'vitest';
-import type { AccountSnapshot } from '../support/imap-account.js';
+import type { DovecotServer } from '../support/dovecot.js';
+import { snapshotAccount, type AccountSnapshot } from '../support/imap-account.js';
 import type { MigrateRun } from './migrate-cli.js';
 
 /** The engine's write points (src/jobs/copy/crash-points.ts). */
@@ -16,28 +17,33 @@ export const WRITE_POINTS = ['after-intents', 'after-append', 'after-commit'] as
 /** No sweep of these small fixtures gets near this; a run that still crashes beyond it is a bug. */
 const MAX_HITS = 60;
 
-export interface SweepTarget {
-  /** A migrate into a fresh, empty target named `target` (with `env` added). */
+export interface SweepSubject {
+  /** The Dovecot whose new users are the targets. */
+  readonly dovecot: DovecotServer;
+  /** A migrate into the target user `target` (with `env` added). */
   run(target: string, env?: Record<string, string>): Promise<MigrateRun>;
-  /** A new, empty target account's name. */
-  freshTarget(): Promise<string>;
-  snapshot(target: string): Promise<AccountSnapshot>;
 }
 
+let targets = 0;
+
 /** Kills at `point`:1, :2, ... until a run completes without reaching it; returns how many crash points were tried. */
-export async function sweep(point: (typeof WRITE_POINTS)[number], reference: AccountSnapshot, subject: SweepTarget): Promise<number> {
+export async function sweep(point: (typeof WRITE_POINTS)[number], reference: AccountSnapshot, subject: SweepSubject): Promise<number> {
+  const { dovecot } = subject;
+  const snapshot = (user: string) => snapshotAccount({ port: dovecot.imapPort, user, password: dovecot.password });
   for (let n = 1; n <= MAX_HITS; n += 1) {
-    const target = await subject.freshTarget();
+    targets += 1;
+    const target = `t${targets}`;
+    await dovecot.addUser(target);
     const crashed = await subject.run(target, { MAILFERRY_CRASH_AT: `${point}:${n}` });
     if (crashed.signal !== 'SIGKILL') {
       // Fewer than n such points in a whole run: the sweep is complete.
       expect(crashed.code, `${point}:${n} did not crash, and the run failed\n${crashed.stderr}`).toBe(0);
-      expect(await subject.snapshot(target), `${point}:${n}: uninterrupted run`).toEqual(reference);
+      expect(await snapshot(target), `${point}:${n}: uninterrupted run`).toEqual(reference);
       return n - 1;
     }
     const resumed = await subject.run(target);
     expect(resumed.code, `${point}:${n} resumed\n${resumed.stderr}`).toBe(0);
-    expect(await subject.snapshot(target), `${point}:${n}: the target after resuming`).toEqual(reference);
+    expect(await snapshot(target), `${point}:${n}: the target after resuming`).toEqual(reference);
     const again = await subject.run(target);
     expect(again.summary?.runs[0]?.folders.reduce((sum, f) => sum + f.copied, 0), `${point}:${n}: a third run`).toBe(0);
   }

@@ -6,7 +6,7 @@
  * Nothing here changes the mailbox: GetItem with MimeContent does not mark items read.
  */
 import {
-  ChangeType, FolderId, ItemFlagStatus, ItemId, ServiceResult, SyncFolderItemsScope, type EmailMessage, type GetItemResponse, type Item,
+  ChangeType, FolderId, ItemFlagStatus, ItemId, ServiceResult, SyncFolderItemsScope, type EmailMessage, type GetItemResponse, type Item, type PropertySet,
 } from 'ews-javascript-api';
 import { messageDate } from '../../mapping/index.js';
 import { ConnectorError } from '../connector-error.js';
@@ -97,66 +97,64 @@ export class EwsSource implements ItemSyncSource {
    * with scope 'message' that names the item. `size` is the MIME's byte length (EWS's
    * Size is the MAPI size, which differs).
    */
-  async fetchItems(path: string, ids: readonly string[]): Promise<ItemMessage[]> {
-    if (ids.length === 0) return [];
-    const folder = await this.resolve(path);
-    const out: ItemMessage[] = [];
-    for (let i = 0; i < ids.length; i += GET_ITEM_BATCH) {
-      const batch = ids.slice(i, i + GET_ITEM_BATCH);
-      const responses = await this.session.call(`fetch ${batch.length} items from "${path}"`, 'folder', (service) =>
-        service.BindToItems(batch.map((id) => new ItemId(id)), fetchPropertySet()));
-      batch.forEach((id, n) => {
-        const response = responses.Responses[n] as GetItemResponse | undefined;
-        const message = this.toMessage(path, folder.id, id, response);
-        if (message) out.push(message);
-      });
-    }
-    return out;
+  fetchItems(path: string, ids: readonly string[]): Promise<ItemMessage[]> {
+    return this.getItems(path, ids, fetchPropertySet(), {
+      batch: (n) => `fetch ${n} items from "${path}"`,
+      item: (id) => `fetch item ${id} from "${path}" on ${this.session.label}`,
+    }, (item, id, what) => {
+      const raw = decodeMimeContent(safe(() => item.MimeContent?.Content));
+      if (!raw) throw new ConnectorError(`${what}: the server sent no MIME content`, { code: 'MESSAGE_REJECTED', scope: 'message', retry: 'never' });
+      const received = safe(() => item.DateTimeReceived?.TotalMilliSeconds);
+      const internalDate = typeof received === 'number' && Number.isFinite(received) ? new Date(received) : messageDate(raw, 'received', new Date());
+      return { id: item.Id?.UniqueId ?? id, raw, size: raw.length, flags: itemFlags(stateOf(item)), internalDate };
+    });
   }
 
   /**
    * The flags of items without their MIME (GetItem of the state properties), for items
    * copied before that changed since; items gone or moved meanwhile are absent.
    */
-  async itemFlags(path: string, ids: readonly string[]): Promise<ItemFlags[]> {
+  itemFlags(path: string, ids: readonly string[]): Promise<ItemFlags[]> {
+    return this.getItems(path, ids, flagsPropertySet(), {
+      batch: (n) => `read the flags of ${n} items in "${path}"`,
+      item: (id) => `read the flags of item ${id} in "${path}" on ${this.session.label}`,
+    }, (item, id) => ({ id: item.Id?.UniqueId ?? id, flags: itemFlags(stateOf(item)) }));
+  }
+
+  /**
+   * GetItem of `ids` with `properties`, 100 per request; `read` turns each item of the
+   * folder into a result. Items deleted or moved to another folder meanwhile are absent.
+   */
+  private async getItems<T>(
+    path: string, ids: readonly string[], properties: PropertySet,
+    what: { batch: (count: number) => string; item: (id: string) => string },
+    read: (item: Item, id: string, what: string) => T,
+  ): Promise<T[]> {
     if (ids.length === 0) return [];
     const folder = await this.resolve(path);
-    const out: ItemFlags[] = [];
+    const out: T[] = [];
     for (let i = 0; i < ids.length; i += GET_ITEM_BATCH) {
       const batch = ids.slice(i, i + GET_ITEM_BATCH);
-      const responses = await this.session.call(`read the flags of ${batch.length} items in "${path}"`, 'folder', (service) =>
-        service.BindToItems(batch.map((id) => new ItemId(id)), flagsPropertySet()));
+      const responses = await this.session.call(what.batch(batch.length), 'folder', (service) =>
+        service.BindToItems(batch.map((id) => new ItemId(id)), properties));
       batch.forEach((id, n) => {
-        const response = responses.Responses[n] as GetItemResponse | undefined;
-        const what = `read the flags of item ${id} in "${path}" on ${this.session.label}`;
-        if (!response) throw new ConnectorError(`${what}: no response for the item`, { code: 'PROTOCOL', scope: 'message', retry: 'now' });
-        if (response.Result === ServiceResult.Error) {
-          if (errorName(response.ErrorCode) === 'ErrorItemNotFound') return;
-          throw responseError(response, what);
-        }
-        const parent = safe(() => response.Item.ParentFolderId?.UniqueId);
-        if (parent !== undefined && parent !== folder.id) return;
-        out.push({ id: response.Item.Id?.UniqueId ?? id, flags: itemFlags(stateOf(response.Item)) });
+        const itemWhat = what.item(id);
+        const item = this.folderItem(responses.Responses[n] as GetItemResponse | undefined, folder.id, itemWhat);
+        if (item) out.push(read(item, id, itemWhat));
       });
     }
     return out;
   }
 
-  private toMessage(path: string, folderId: string, id: string, response: GetItemResponse | undefined): ItemMessage | undefined {
-    const what = `fetch item ${id} from "${path}" on ${this.session.label}`;
+  /** The response's item, or undefined when it is gone or now in another folder; a refusal throws. */
+  private folderItem(response: GetItemResponse | undefined, folderId: string, what: string): Item | undefined {
     if (!response) throw new ConnectorError(`${what}: no response for the item`, { code: 'PROTOCOL', scope: 'message', retry: 'now' });
     if (response.Result === ServiceResult.Error) {
       if (errorName(response.ErrorCode) === 'ErrorItemNotFound') return undefined;
       throw responseError(response, what);
     }
-    const item = response.Item;
-    const parent = safe(() => item.ParentFolderId?.UniqueId);
-    if (parent !== undefined && parent !== folderId) return undefined;
-    const raw = decodeMimeContent(safe(() => item.MimeContent?.Content));
-    if (!raw) throw new ConnectorError(`${what}: the server sent no MIME content`, { code: 'MESSAGE_REJECTED', scope: 'message', retry: 'never' });
-    const received = safe(() => item.DateTimeReceived?.TotalMilliSeconds);
-    const internalDate = typeof received === 'number' && Number.isFinite(received) ? new Date(received) : messageDate(raw, 'received', new Date());
-    return { id: item.Id?.UniqueId ?? id, raw, size: raw.length, flags: itemFlags(stateOf(item)), internalDate };
+    const parent = safe(() => response.Item.ParentFolderId?.UniqueId);
+    return parent !== undefined && parent !== folderId ? undefined : response.Item;
   }
 
   private async resolve(path: string) {
