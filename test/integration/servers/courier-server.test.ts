@@ -67,6 +67,22 @@ class Wire {
   }
 }
 
+/** The processes of a mount namespace, described for a failure message (empty when none is left). */
+async function leftovers(ns: string): Promise<string[]> {
+  const pids = await namespaceMembers(ns);
+  return pids.map((pid) => {
+    const read = (file: string): string => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/${file}`, 'utf8');
+      } catch {
+        return '';
+      }
+    };
+    const fields = read('status').split('\n').filter((l) => /^(Name|State|PPid|Uid):/.test(l)).join(' ');
+    return `${pid} ${read('cmdline').replace(/\0/g, ' ').trim()} [${fields.replace(/\s+/g, ' ')}]`;
+  });
+}
+
 async function imapLogin(server: CourierServer, user: string): Promise<Wire> {
   const { wire } = await Wire.open(server.imapPort, /^\* OK.*\r\n/);
   expect(await wire.imap('L', `LOGIN ${user} ${server.password}`)).toMatch(/^L OK/m);
@@ -95,7 +111,7 @@ describe('private Courier IMAP/POP3 server', () => {
   afterAll(async () => {
     if (!server) return;
     await server.stop();
-    expect(await namespaceMembers(server.mountNamespace)).toEqual([]);
+    expect(await leftovers(server.mountNamespace)).toEqual([]);
     expect(fs.existsSync(server.dir)).toBe(false);
   });
 
@@ -150,6 +166,45 @@ describe('private Courier IMAP/POP3 server', () => {
     pop.close();
   });
 
+  it('wraps a message with raw UTF-8 headers for POP3 clients that did not send UTF8 (RFC 6856)', async () => {
+    const subject = 'Subject: \u041f\u0440\u0438\u0432\u0435\u0442';
+    const message = Buffer.from(`From: a@example.test\r\nTo: dave@example.test\r\n${subject}\r\nMessage-ID: <utf8@example.test>\r\n\r\nbody\r\n`, 'utf8');
+    await server.addUser('dave');
+    const wire = await imapLogin(server, 'dave');
+    wire.send(`A APPEND INBOX {${message.length}}\r\n`);
+    await wire.until(/^\+.*\r\n/m);
+    wire.send(Buffer.concat([message, Buffer.from('\r\n')]));
+    // Stored as sent, but Courier tells a client that has not ENABLEd UTF8=ACCEPT that it is wrong.
+    expect(await wire.until(/^A (OK|NO|BAD).*\r\n/m)).toContain('* OK [ALERT] Your IMAP client does not appear to correctly implement Unicode messages');
+    wire.close();
+
+    const retr = async (utf8First: boolean): Promise<{ first: string; body: string; list: string }> => {
+      const { wire: pop } = await Wire.open(server.pop3Port!, /^\+OK.*\r\n/);
+      if (utf8First) expect(await pop.pop3('UTF8')).toBe('+OK UTF8 enabled\r\n');
+      await pop.pop3('USER dave');
+      expect(await pop.pop3(`PASS ${server.password}`)).toMatch(/^\+OK/);
+      const list = await pop.pop3('LIST 1');
+      const text = await pop.pop3('RETR 1', true);
+      await pop.pop3('QUIT');
+      pop.close();
+      const first = text.slice(0, text.indexOf('\r\n'));
+      return { first, body: text.slice(first.length + 2, -'.\r\n'.length), list };
+    };
+    const latin1 = message.toString('latin1');
+
+    const plain = await retr(false);
+    // LIST counts the stored message; RETR sends a different, larger MIME wrapper.
+    expect(plain.list).toBe(`+OK 1 ${message.length}\r\n`);
+    expect(plain.body).toContain('Subject: Cannot display Unicode content');
+    expect(plain.body).toContain('Content-Type: message/global');
+    expect(plain.body).toContain(latin1);
+    expect(plain.body.length).toBeGreaterThan(message.length);
+
+    const unicode = await retr(true);
+    expect(unicode.first).toBe(`+OK ${message.length} octets follow.`);
+    expect(unicode.body).toBe(latin1);
+  });
+
   it('adds a user while running', async () => {
     await server.addUser('carol');
     const wire = await imapLogin(server, 'carol');
@@ -172,7 +227,7 @@ describe('private Courier IMAP/POP3 server', () => {
       expect((await namespaceMembers(second.mountNamespace)).length).toBeGreaterThan(3);
       await second.stop();
       two.close();
-      expect(await namespaceMembers(second.mountNamespace)).toEqual([]);
+      expect(await leftovers(second.mountNamespace)).toEqual([]);
       expect(fs.existsSync(second.dir)).toBe(false);
       // The first instance is untouched.
       const again = await imapLogin(server, 'alice');

@@ -48,9 +48,11 @@ sweep_namespace() {
     sub members { grep { $_ != $$ && $_ != $launcher && (readlink("/proc/$_/ns/mnt") // "") eq $ns }
                   map { m{^/proc/(\d+)$} ? $1 : () } glob("/proc/[0-9]*") }
     kill "TERM", members();
+    my $empty = 0;
     for my $tick (1 .. 70) {
       my @left = members();
-      exit 0 unless @left;
+      if (!@left) { exit 0 if ++$empty >= 3; select(undef, undef, undef, 0.05); next; }
+      $empty = 0;
       kill "KILL", @left if $tick >= 20;
       select(undef, undef, undef, 0.1);
     }

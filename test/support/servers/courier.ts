@@ -222,9 +222,18 @@ async function makeMaildir(maildir: string, owner: SystemUser): Promise<void> {
 /** SIGKILL every process still in mount namespace `ns` (by PID), and wait until none is left. */
 export async function killNamespace(ns: string): Promise<void> {
   if (ns === (await fs.readlink('/proc/self/ns/mnt'))) throw new Error('killNamespace: refusing to sweep our own mount namespace');
-  for (let i = 0; i < 50; i++) {
+  // Require a few empty listings in a row: a process between fork and showing up in /proc,
+  // or one whose parent was killed mid-spawn (libgamin double-forks gam_server), can be
+  // missed by a single listing.
+  let emptyInARow = 0;
+  for (let i = 0; i < 60; i++) {
     const left = await namespaceMembers(ns);
-    if (left.length === 0) return;
+    if (left.length === 0) {
+      if (++emptyInARow >= 3) return;
+      await new Promise((r) => setTimeout(r, 50));
+      continue;
+    }
+    emptyInARow = 0;
     for (const pid of left) {
       try {
         process.kill(pid, 'SIGKILL');
