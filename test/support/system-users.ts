@@ -23,11 +23,21 @@ export async function ensureMailUsers(): Promise<SystemUser> {
   return lookupUser(MAIL_USER);
 }
 
-async function ensureSystemUser(name: string): Promise<void> {
+/**
+ * Make sure the `cyrus` account exists, as Debian's cyrus-common creates it (a system user
+ * whose primary group is `mail`): Cyrus's master starts as root and its programs switch to it.
+ */
+export async function ensureCyrusUser(): Promise<SystemUser> {
+  await ensureSystemUser('cyrus', 'mail');
+  return lookupUser('cyrus');
+}
+
+async function ensureSystemUser(name: string, primaryGroup?: string): Promise<void> {
+  const group = primaryGroup === undefined ? [] : ['--gid', primaryGroup];
   for (let attempt = 0; attempt < 20; attempt++) {
     if (await userExists(name)) return;
     try {
-      await run('useradd', ['--system', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', name]);
+      await run('useradd', ['--system', ...group, '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', name]);
       return;
     } catch {
       // Another worker may hold /etc/passwd.lock or have just created it: re-check shortly.
