@@ -158,8 +158,12 @@ program.command('verify')
   .option('--pop3-folder <path>', 'POP3 source: the target folder its messages went to (default INBOX)')
   .addOption(new Option('--json', 'machine-readable output').default(false))
   .addHelpText('after', `
-The last line is "VERIFY identical|differs: folders=N messages=N missing=N extra=N flags=N dates=N".
-Exit codes: 0 identical, 1 differs, 2 usage, 3 an account could not be used.
+The last line is "VERIFY identical|changed|differs: folders=N messages=N missing=N extra=N [changed=N] flags=N dates=N".
+"changed": every message is there, but the target changed some as it stored them (Cyrus replaces 8-bit
+header bytes with 'X'; an mbox server adds Status: headers); each folder line says how. Such copies are
+recognised by Message-ID and body.
+Exit codes: 0 identical or changed, 1 differs, 2 usage, 3 an account could not be used.
+A server that asks to wait ([LOGIN-DELAY], [IN-USE], throttling) is waited for, up to 15 minutes.
 A backup pair keeps mail deleted on the source, so extra messages on its target may be expected.
 
 Examples:

@@ -4,11 +4,24 @@
  */
 import cliProgress from 'cli-progress';
 import type { Logger } from 'pino';
-import type { FolderProgress } from '../state/index.js';
+import type { FolderProgress, RunRecord, RunWaiting } from '../state/index.js';
 
 export interface ProgressView {
-  update(folders: readonly FolderProgress[]): void;
+  /** `waiting`: what the runs wait for now (see activeWait), shown instead of the current folder. */
+  update(folders: readonly FolderProgress[], waiting?: RunWaiting): void;
   stop(): void;
+}
+
+/** The latest wait of `runs` whose time has not passed yet; undefined when none waits. */
+export function activeWait(runs: ReadonlyArray<Pick<RunRecord, 'waiting'> | null>, now = Date.now()): RunWaiting | undefined {
+  const waits = runs.flatMap((run) => (run?.waiting ? [JSON.parse(run.waiting) as RunWaiting] : []));
+  const active = waits.filter((wait) => Date.parse(wait.until) > now);
+  return active.sort((a, b) => Date.parse(b.until) - Date.parse(a.until))[0];
+}
+
+/** "waiting until 12:34:56: <reason>", the time (24-hour) in the local zone. */
+export function describeWait(wait: RunWaiting): string {
+  return `waiting until ${new Date(wait.until).toTimeString().slice(0, 8)}: ${wait.reason}`;
 }
 
 export function createProgressView(tty: boolean, log: Logger): ProgressView {
@@ -23,10 +36,10 @@ class BarView implements ProgressView {
   }, cliProgress.Presets.shades_classic);
   private started = false;
 
-  update(folders: readonly FolderProgress[]): void {
+  update(folders: readonly FolderProgress[], waiting?: RunWaiting): void {
     const total = folders.reduce((sum, f) => sum + f.total, 0);
     const done = folders.reduce((sum, f) => sum + f.done, 0);
-    const current = folders.find((f) => f.done < f.total)?.sourcePath ?? '';
+    const current = waiting ? describeWait(waiting) : folders.find((f) => f.done < f.total)?.sourcePath ?? '';
     const payload = { folders: folders.length, current };
     if (!this.started) {
       this.bar.start(Math.max(total, 1), done, payload);
@@ -47,13 +60,14 @@ class LogView implements ProgressView {
 
   constructor(private readonly log: Logger) {}
 
-  update(folders: readonly FolderProgress[]): void {
+  update(folders: readonly FolderProgress[], waiting?: RunWaiting): void {
     const now = Date.now();
     if (now - this.lastAt < 5000) return;
     this.lastAt = now;
     const total = folders.reduce((sum, f) => sum + f.total, 0);
     const done = folders.reduce((sum, f) => sum + f.done, 0);
-    this.log.info({ done, total, folders: folders.length }, 'progress');
+    if (waiting) this.log.info({ done, total, folders: folders.length, waitingUntil: waiting.until, reason: waiting.reason }, describeWait(waiting));
+    else this.log.info({ done, total, folders: folders.length }, 'progress');
   }
 
   stop(): void {}

@@ -66,6 +66,7 @@ function reportFolder(f: FolderResult): ReportedFolder {
     vanished: f.vanished,
     bytes: f.bytes,
     ...(f.flagsUpdated === undefined ? {} : { flagsUpdated: f.flagsUpdated }),
+    ...(f.changedByTarget === undefined ? {} : { changedByTarget: f.changedByTarget, targetChanges: f.targetChanges ?? [] }),
     ...(f.deletedFromSource === undefined ? {} : { deletedFromSource: f.deletedFromSource }),
     ...(f.mirrored === undefined ? {} : { mirrored: f.mirrored }),
     ...(f.error === undefined ? {} : { error: f.error }),

@@ -45,6 +45,11 @@ export function formatSummary(outcome: RunOutcome): string {
     lines.push('', 'Quarantined (not on the target; fix the cause and run again):');
     for (const q of quarantined) lines.push(`  ${q.folder} ${messageName(q)} (${q.size} bytes): ${q.reason}`);
   }
+  const changed = folders.filter((f) => (f.changedByTarget ?? 0) > 0);
+  if (changed.length > 0) {
+    lines.push('', `Changed by the target as it stored them (there, but not byte for byte; verify reports them as changed): ${changed.reduce((sum, f) => sum + (f.changedByTarget ?? 0), 0)}`);
+    for (const f of changed) lines.push(`  ${f.sourcePath}: ${(f.targetChanges ?? []).join('; ')}`);
+  }
   const deleted = folders.filter((f) => f.deletedFromSource !== undefined);
   if (deleted.length > 0) {
     lines.push('', `Deleted from the source server (copies confirmed on the target): ${deleted.reduce((sum, f) => sum + (f.deletedFromSource ?? 0), 0)}`);

@@ -27,6 +27,8 @@ export type ConnectorErrorCode =
   | 'UIDVALIDITY_CHANGED'
   /** The server lacks an extension the operation needs to be safe (e.g. UIDPLUS for exact deletions). */
   | 'UNSUPPORTED'
+  /** The server's listing of a folder contradicts its own message count: copying from it could silently skip mail. */
+  | 'LISTING_MISMATCH'
   | 'PROTOCOL';
 
 export interface ConnectorErrorOptions {

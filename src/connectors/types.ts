@@ -17,7 +17,7 @@ export type {
   MaildropSource, MirrorSource, SourceKind, UidSource, UidSourceFeatures,
 } from './contract/sources.js';
 export type {
-  MarkerRecovery, MirrorTarget, TargetConnector, TargetFeatures, TargetRecovery, UidWindowRecovery,
+  MarkerRecovery, MirrorTarget, StoredCopy, TargetConnector, TargetFeatures, TargetRecovery, UidWindowRecovery,
 } from './contract/targets.js';
 export type { FolderWatcher, WatchEvent, WatchOptions } from './contract/watch.js';
 export { OPEN_GATE, type AccountGate } from './contract/account-gate.js';

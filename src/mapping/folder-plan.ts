@@ -13,7 +13,7 @@
  */
 
 import type { FolderInfo, Namespace, SpecialUse } from '../connectors/types.js';
-import { fromSegments, namespaceFor, toNormalized, toSegments } from './folder-path.js';
+import { fromSegments, isInbox, namespaceFor, toNormalized, toSegments } from './folder-path.js';
 import { compileFolderRules, type CompiledFolderRules, type FolderRules } from './folder-rules.js';
 import { MappingError } from './mapping-error.js';
 import {
@@ -92,16 +92,47 @@ function compareSourcePaths(a: { path: string; inbox: boolean }, b: { path: stri
   return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
 }
 
-function planOne(entry: SegmentedFolder, rules: CompiledFolderRules, automap: Automap, ns: Namespace): PlannedFolder {
+interface PlacedFolder {
+  readonly entry: SegmentedFolder;
+  readonly segments: readonly string[];
+  readonly role?: SpecialUse;
+}
+
+function placeOne(entry: SegmentedFolder, rules: CompiledFolderRules, automap: Automap): PlacedFolder {
   const normalized = toNormalized(entry.segments);
   const mapped = rules.mapped(normalized);
   const placed = mapped === undefined ? placeFolder(entry.segments, automap) : undefined;
-  const finalSegments = [...rules.prefix, ...(mapped ?? rules.rename(placed?.segments ?? entry.segments))];
-  const { path, escaped } = fromSegments(finalSegments, ns);
-  const role = placed?.role;
-  return role === undefined
-    ? { sourcePath: entry.folder.path, targetPath: path, escaped }
-    : { sourcePath: entry.folder.path, targetPath: path, specialUse: role, escaped };
+  const segments = [...rules.prefix, ...(mapped ?? rules.rename(placed?.segments ?? entry.segments))];
+  return placed?.role === undefined ? { entry, segments } : { entry, segments, role: placed.role };
+}
+
+function planOne(folder: PlacedFolder, ns: Namespace): PlannedFolder {
+  const { path, escaped } = fromSegments(folder.segments, ns);
+  const sourcePath = folder.entry.folder.path;
+  return folder.role === undefined ? { sourcePath, targetPath: path, escaped } : { sourcePath, targetPath: path, specialUse: folder.role, escaped };
+}
+
+/**
+ * On a target whose personal folders all live under INBOX (namespace prefix "INBOX." or
+ * "INBOX/": Cyrus, Courier), a source folder under INBOX ("INBOX/Receipts" on Dovecot)
+ * goes where its user sees it there, "INBOX.Receipts", not "INBOX.INBOX.Receipts". Unless
+ * the source also has a top-level "Receipts", which lands on "INBOX.Receipts" too: then the
+ * INBOX child keeps the unambiguous "INBOX.INBOX.Receipts". (imapsync maps both onto one
+ * folder; dsync keeps the doubled name.)
+ */
+function foldInboxChildren(folders: readonly PlacedFolder[], ns: Namespace): PlacedFolder[] {
+  if (!isInboxPrefix(ns)) return [...folders];
+  const taken = new Set(folders.map((f) => toNormalized(f.segments)));
+  return folders.map((folder) => {
+    const [first, ...rest] = folder.segments;
+    if (first !== 'INBOX' || rest.length === 0 || taken.has(toNormalized(rest))) return folder;
+    return { ...folder, segments: rest };
+  });
+}
+
+/** "INBOX" followed by the delimiter, in any case. */
+function isInboxPrefix(ns: Namespace): boolean {
+  return ns.delimiter !== '' && ns.prefix.length === 5 + ns.delimiter.length && isInbox(ns.prefix.slice(0, 5)) && ns.prefix.endsWith(ns.delimiter);
 }
 
 function assertNoCollisions(folders: readonly PlannedFolder[]): void {
@@ -140,7 +171,8 @@ export function planFolders(input: PlanFoldersInput): FolderPlan {
   const sorted = selected
     .map((entry) => ({ entry, path: entry.folder.path, inbox: entry.segments.length === 1 && entry.segments[0] === 'INBOX' }))
     .sort(compareSourcePaths);
-  const folders = sorted.map(({ entry }) => planOne(entry, rules, automap, input.targetNamespace));
+  const placed = foldInboxChildren(sorted.map(({ entry }) => placeOne(entry, rules, automap)), input.targetNamespace);
+  const folders = placed.map((folder) => planOne(folder, input.targetNamespace));
   assertNoCollisions(folders);
   const sortedExcluded = excluded
     .map((folder) => ({ folder, path: folder.sourcePath, inbox: false }))

@@ -7,7 +7,7 @@ export { FolderState, type FolderOverview, type UidCopyCursor } from './folder-s
 export { KeyedFolderState, type KeyedSourceKind } from './keyed-folder-state.js';
 export { Lease, LeaseHeldError, LEASE_TTL_MS } from './lease.js';
 export { RunStore, SHORT_RUN_RETENTION_SECONDS } from './run-store.js';
-export type { RunRecord, RunState, FolderResult, FolderOutcome, FolderProgress, MirrorTally, QuarantinedMessage } from './run-records.js';
+export type { RunRecord, RunState, RunWaiting, FolderResult, FolderOutcome, FolderProgress, MirrorTally, QuarantinedMessage } from './run-records.js';
 export { checkRedisPolicy, RedisPolicyError } from './redis-policy.js';
 export { ensureEmbeddedRedis, EmbeddedRedisError, type EmbeddedRedis } from './embedded-redis.js';
 export { MirrorState, type MirrorCursor } from './mirror-state.js';

@@ -20,6 +20,15 @@ export interface RunRecord {
    * comparison on a source without CONDSTORE. Absent: every folder.
    */
   readonly focus?: string;
+  /** JSON RunWaiting: what the run last had to wait for; shown while its time has not passed. */
+  readonly waiting?: string;
+}
+
+/** The server asked the run to wait (throttled, POP3 [IN-USE] or [LOGIN-DELAY]): why, and until when. */
+export interface RunWaiting {
+  readonly reason: string;
+  /** ISO time. */
+  readonly until: string;
 }
 
 export type FolderOutcome = 'done' | 'failed' | 'skipped';
@@ -41,6 +50,12 @@ export interface FolderResult {
   readonly quarantine: ReadonlyArray<QuarantinedMessage>;
   /** Messages copied in an earlier run whose flags or keywords this run brought up to date (a migration's re-run). */
   readonly flagsUpdated?: number;
+  /**
+   * Copies of this run the target stored other than they were sent (Cyrus's munge8bit, an
+   * mbox server's added headers): how many, and how ("3 × headers added (Status, X-UID)").
+   */
+  readonly changedByTarget?: number;
+  readonly targetChanges?: readonly string[];
   /** POP3 source with a deletion policy: messages removed from the server in this run. */
   readonly deletedFromSource?: number;
   /** Mirror and backup: what this run changed on messages copied before. */

@@ -1,7 +1,7 @@
 /** Runs, their per-folder results and live progress, and which run is current per pair. */
 import type { Redis } from 'ioredis';
 import type { StateKeys } from './keys.js';
-import type { FolderProgress, FolderResult, RunRecord, RunState } from './run-records.js';
+import type { FolderProgress, FolderResult, RunRecord, RunState, RunWaiting } from './run-records.js';
 
 /** Finished runs are kept this long for `mailferry status`. */
 const RUN_RETENTION_SECONDS = 30 * 24 * 3600;
@@ -75,6 +75,11 @@ export class RunStore {
   async folderResults(runId: string): Promise<FolderResult[]> {
     const values = await this.redis.hvals(this.keys.runFolders(runId));
     return values.map((value) => JSON.parse(value) as FolderResult).sort((a, b) => a.sourcePath.localeCompare(b.sourcePath));
+  }
+
+  /** Records that the run waits for the server (see RunWaiting), for the progress line. */
+  async setWaiting(runId: string, waiting: RunWaiting): Promise<void> {
+    await this.redis.hset(this.keys.run(runId), 'waiting', JSON.stringify(waiting));
   }
 
   async setProgress(runId: string, fid: string, progress: FolderProgress): Promise<void> {

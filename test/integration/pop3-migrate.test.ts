@@ -250,7 +250,8 @@ describe('bad input', () => {
     const target = await newUser();
     const result = await run(source, target, { json: false, env: { MAILFERRY_SOURCE_PASSWORD: 'wrong' } });
     expect(result.code).toBe(3);
-    expect(result.stdout).toMatch(/Run failed: login to p\d+@127\.0\.0\.1:\d+.*authentication failed.*check the user name and password/);
+    // Plaintext: APOP (the greeting offers it); refused, the error also names ?auth=user.
+    expect(result.stdout).toMatch(/Run failed: login to p\d+@127\.0\.0\.1:\d+: the server refused APOP.*Set \?auth=user.*check the user name and password/);
     const log = await readFile(path.join(dovecot.dir, 'dovecot.log'), 'utf8');
     const failures = log.split('\n').filter((line) => line.includes('pop3-login') && line.includes(`user=<${source}>`) && /auth failed/i.test(line));
     expect(failures).toHaveLength(1);

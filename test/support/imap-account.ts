@@ -82,7 +82,8 @@ export async function loadMessages(account: AccountRef, messages: CorpusMessage[
 export async function snapshotAccount(account: AccountRef): Promise<AccountSnapshot> {
   return withImap(account, async (client) => {
     const folders = (await client.list())
-      .filter((f) => !f.flags.has('\\Noselect') && !f.flags.has('\\NonExistent'))
+      // Case-insensitive (RFC 3501 9): GNU Mailutils sends \NoSelect.
+      .filter((f) => ![...f.flags].some((flag) => ['\\noselect', '\\nonexistent'].includes(flag.toLowerCase())))
       .map((f) => f.path)
       .sort();
     const snapshot: AccountSnapshot = new Map();

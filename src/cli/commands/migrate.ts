@@ -13,7 +13,7 @@ import type { RunRecord } from '../../state/index.js';
 import { checkReadable } from '../account-check.js';
 import { writeMappingReport } from '../mapping-report.js';
 import { buildReport, writeRunReport } from '../run-report.js';
-import { createProgressView } from '../progress.js';
+import { activeWait, createProgressView } from '../progress.js';
 import { httpOptionsOf, openSession, type HttpOptions, type Session } from '../session.js';
 import { exitCodeOf, formatSummary, type RunOutcome } from '../summary.js';
 
@@ -167,7 +167,7 @@ async function waitForRuns(session: Session, runIds: readonly string[], interact
     for (;;) {
       const runs = await Promise.all(runIds.map((id) => session.runs.get(id)));
       const folders = (await Promise.all(runIds.map((id) => session.runs.progress(id)))).flat();
-      progress.update(folders);
+      progress.update(folders, activeWait(runs));
       const finished = runs.every((run) => run !== null && run.state !== 'running');
       if (finished || session.signal.aborted) {
         return Promise.all(runs.filter((run): run is RunRecord => run !== null).map(async (run) => ({

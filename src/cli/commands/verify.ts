@@ -3,7 +3,8 @@
  * with the folder plan a run would use (so a backup's prefix and renames apply). No Redis
  * and no state: it reads both accounts and says what differs.
  *
- * Exit codes: 0 identical, 1 differs, 2 usage, 3 an account could not be used.
+ * Exit codes: 0 identical (or complete with copies the target changed), 1 differs, 2 usage,
+ * 3 an account could not be used.
  */
 import { ConfigError, accountLabel, readEnvironment, type RunSpec } from '../../config/index.js';
 import { isConnectorError } from '../../connectors/connector-error.js';
@@ -14,6 +15,7 @@ import { compareDigests, sourceDigests, targetDigests } from '../../jobs/verify/
 import { createLogger } from '../../observability/logger.js';
 import { checkReadable } from '../account-check.js';
 import { EXIT } from '../exit-codes.js';
+import { waitingForServer } from '../server-waits.js';
 import { EXAMPLES, formatPair, isIdentical, jsonOf, lastLine, totalsOf, type FolderVerdict, type PairVerdict } from '../verify/format.js';
 import { planMigration, type MigrateOptions } from './migrate.js';
 
@@ -67,7 +69,7 @@ export async function verify(pair: string | undefined, options: VerifyOptions): 
 async function opened<T extends { connect(): Promise<void>; close(): Promise<void> }>(make: () => Promise<T>, what: string): Promise<T> {
   const connector = await make();
   try {
-    await connector.connect();
+    await waitingForServer(() => connector.connect(), (line) => process.stderr.write(`mailferry verify: ${what}: ${line}\n`));
   } catch (error) {
     await connector.close().catch(() => undefined);
     throw new AccountFailure(`${what}: ${(error as Error).message}`, { cause: error });
@@ -123,7 +125,7 @@ async function comparePair(spec: RunSpec, source: AnySource, target: TargetConne
       const differs = comparison.missing.length + comparison.extra.length + comparison.flags.length + comparison.dates.length > 0;
       const messageIds = differs && source.kind === 'uid' ? await messageIdsOf(source, sourcePath, comparison) : undefined;
       folders.push({
-        sourcePath, targetPath, status: differs ? 'differs' : 'identical', comparison,
+        sourcePath, targetPath, status: differs ? 'differs' : comparison.changed.length > 0 ? 'changed' : 'identical', comparison,
         ...(exists ? {} : { targetMissing: true }), ...(messageIds ? { messageIds } : {}),
       });
     } catch (error) {

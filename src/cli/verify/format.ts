@@ -5,8 +5,11 @@ import type { FolderComparison, MismatchedPair, UnmatchedMessage } from '../../j
 export interface FolderVerdict {
   readonly sourcePath: string;
   readonly targetPath: string;
-  /** identical, differs, skipped (not mail), or error (could not be read). */
-  readonly status: 'identical' | 'differs' | 'skipped' | 'error';
+  /**
+   * identical; changed (every message there, some as the target changed them when it
+   * stored them); differs; skipped (not mail); or error (could not be read).
+   */
+  readonly status: 'identical' | 'changed' | 'differs' | 'skipped' | 'error';
   readonly targetMissing?: boolean;
   readonly comparison?: FolderComparison;
   /** Message-IDs of the first few messages named in examples, by source id. */
@@ -26,6 +29,8 @@ export interface VerifyTotals {
   readonly messages: number;
   readonly missing: number;
   readonly extra: number;
+  /** Messages the target stored changed (there, not byte for byte): no failure, reported. */
+  readonly changed: number;
   readonly flags: number;
   readonly dates: number;
   readonly errors: number;
@@ -42,20 +47,36 @@ export function totalsOf(pairs: readonly PairVerdict[]): VerifyTotals {
     messages: sum((c) => c.sourceMessages),
     missing: sum((c) => c.missing.length),
     extra: sum((c) => c.extra.length),
+    changed: sum((c) => c.changed.length),
     flags: sum((c) => c.flags.length),
     dates: sum((c) => c.dates.length),
     errors: folders.filter((f) => f.status === 'error').length,
   };
 }
 
+/** Nothing lost, nothing extra, flags and dates agree (copies the target changed are reported, not failed: exit 0). */
 export function isIdentical(totals: VerifyTotals): boolean {
   return totals.missing + totals.extra + totals.flags + totals.dates + totals.errors === 0;
 }
 
+/** identical; changed (complete, but the target changed some copies as it stored them); differs. */
+export function resultOf(totals: VerifyTotals): 'identical' | 'changed' | 'differs' {
+  if (!isIdentical(totals)) return 'differs';
+  return totals.changed > 0 ? 'changed' : 'identical';
+}
+
 export function lastLine(totals: VerifyTotals): string {
   const errors = totals.errors > 0 ? ` errors=${totals.errors}` : '';
-  return `VERIFY ${isIdentical(totals) ? 'identical' : 'differs'}: folders=${totals.folders} messages=${totals.messages} `
-    + `missing=${totals.missing} extra=${totals.extra} flags=${totals.flags} dates=${totals.dates}${errors}`;
+  const changed = totals.changed > 0 ? ` changed=${totals.changed}` : '';
+  return `VERIFY ${resultOf(totals)}: folders=${totals.folders} messages=${totals.messages} `
+    + `missing=${totals.missing} extra=${totals.extra}${changed} flags=${totals.flags} dates=${totals.dates}${errors}`;
+}
+
+/** "24 × headers added (Status, X-UID)" per kind of change. */
+function changeKinds(c: FolderComparison): string {
+  const kinds = new Map<string, number>();
+  for (const pair of c.changed) kinds.set(pair.how, (kinds.get(pair.how) ?? 0) + 1);
+  return [...kinds].map(([how, n]) => `${n} × ${how}`).join('; ');
 }
 
 const idName = (id: number | string): string => (typeof id === 'number' ? `UID ${id}` : `item ${id}`);
@@ -85,8 +106,13 @@ export function formatPair(verdict: PairVerdict): string[] {
       lines.push(`${where}: identical (${counts})`);
       continue;
     }
+    if (f.status === 'changed') {
+      lines.push(`${where}: all there; changed by the target as it stored them: ${changeKinds(c)} (${counts})`);
+      continue;
+    }
     lines.push(`${where}: differs: missing ${c.missing.length}, extra ${c.extra.length}, flags ${c.flags.length}, dates ${c.dates.length} (${counts})`
       + `${f.targetMissing ? '; the target folder does not exist' : ''}`);
+    if (c.changed.length > 0) lines.push(`  changed by the target as it stored them: ${changeKinds(c)}`);
     const more = (n: number) => (n > EXAMPLES ? [`    ... and ${n - EXAMPLES} more`] : []);
     const unmatched = (label: string, list: readonly UnmatchedMessage[], side: 'source' | 'target') => {
       for (const m of list.slice(0, EXAMPLES)) lines.push(`  ${label}: ${side === 'source' ? named(m.id, f.messageIds) : `target ${idName(m.id)}`} (${m.size} bytes)`);
@@ -109,7 +135,7 @@ export function formatPair(verdict: PairVerdict): string[] {
 export function jsonOf(pairs: readonly PairVerdict[]): unknown {
   const totals = totalsOf(pairs);
   return {
-    result: isIdentical(totals) ? 'identical' : 'differs',
+    result: resultOf(totals),
     totals,
     pairs: pairs.map((p) => ({
       pair: p.pair,
@@ -126,11 +152,13 @@ export function jsonOf(pairs: readonly PairVerdict[]): unknown {
           targetMessages: f.comparison.targetMessages,
           missing: f.comparison.missing.length,
           extra: f.comparison.extra.length,
+          changed: f.comparison.changed.length,
           flags: f.comparison.flags.length,
           dates: f.comparison.dates.length,
           examples: {
             missing: f.comparison.missing.slice(0, EXAMPLES).map((m) => ({ sourceId: m.id, size: m.size, sha256: m.sha256, ...messageIdOf(f, m.id) })),
             extra: f.comparison.extra.slice(0, EXAMPLES).map((m) => ({ targetId: m.id, size: m.size, sha256: m.sha256 })),
+            changed: f.comparison.changed.slice(0, EXAMPLES).map((p) => ({ ...p, ...messageIdOf(f, p.sourceId) })),
             flags: f.comparison.flags.slice(0, EXAMPLES).map((p) => ({ ...p, ...messageIdOf(f, p.sourceId) })),
             dates: f.comparison.dates.slice(0, EXAMPLES).map((p) => ({ ...p, ...messageIdOf(f, p.sourceId) })),
           },

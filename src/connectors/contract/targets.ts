@@ -47,6 +47,19 @@ export interface TargetFeatures {
   readonly appendEach?: (path: string, items: readonly AppendItem[]) => Promise<AppendEachResult[]>;
   /** Changing messages already stored: what mirroring and a re-run's flag refresh need. */
   readonly mirror?: MirrorTarget;
+  /**
+   * Size and header block of what the target stored under these UIDs (UIDs gone are left
+   * out): read after an append, to notice a target that changes messages as it stores
+   * them (Cyrus's munge8bit, an mbox server's added headers).
+   */
+  readonly storedCopies?: (path: string, uids: readonly number[]) => Promise<Map<number, StoredCopy>>;
+}
+
+/** What a target holds under one UID, as far as checking it against what was sent needs. */
+export interface StoredCopy {
+  readonly size: number;
+  /** The stored header block, the empty line that ends it included (IMAP BODY[HEADER]). */
+  readonly header: Buffer;
 }
 
 /**

@@ -9,9 +9,11 @@
 import { ImapFlow, type FetchMessageObject, type FetchQueryObject, type ImapFlowOptions, type MailboxObject, type StatusObject } from 'imapflow';
 import { OPEN_GATE } from '../types.js';
 import type { AccountGate, FolderInfo, FolderStatus, ListFoldersOptions, ListOptions, MessageMeta, Namespace, RawMessage, SpecialUse } from '../types.js';
-import type { ImapAccountOptions } from './imap-options.js';
+import type { ImapAccountOptions, ImapLogger } from './imap-options.js';
 import { ConnectorError, isConnectorError } from '../connector-error.js';
-import { commandFailed, oauthLoginError, toConnectorError } from './imap-errors.js';
+import { oauthLoginError, toConnectorError } from './imap-errors.js';
+import { checkedUids } from './checked-uids.js';
+import { deselect } from './deselect.js';
 import { collectBytes } from '../collect-bytes.js';
 import { exactBytes, type BinaryFetch } from './exact-bytes.js';
 import { gateClient, gatedLogger } from './gated-client.js';
@@ -111,6 +113,11 @@ export class ImapSession {
     return this.client as ImapFlow;
   }
 
+  /** The account's logger, for warnings about the server's conduct; undefined when logging is off. */
+  get logger(): ImapLogger | undefined {
+    return this.account.logger || undefined;
+  }
+
   get capabilities(): Map<string, boolean | number> {
     return this.client?.capabilities ?? new Map();
   }
@@ -140,13 +147,16 @@ export class ImapSession {
     if (options?.withStatus && this.selected && client.mailbox) {
       await this.reopen(this.selected.path, this.selected.readOnly).catch(() => { this.selected = undefined; });
     }
+    let folders: FolderInfo[];
     try {
       const list = await client.list(options?.withStatus ? { statusQuery: STATUS_QUERY } : {});
-      return list.map((entry) => {
+      folders = list.map((entry) => {
         // imapflow also guesses special-use from names; mapping does that itself, with its
         // own documented list, so only the server's own attributes count here.
         const attr = entry.specialUseSource === 'extension' || entry.specialUseSource === 'user' ? entry.specialUse : undefined;
-        const selectable = !entry.flags.has('\\Noselect') && !entry.flags.has('\\NonExistent');
+        // Attributes are case-insensitive (RFC 3501 9); GNU Mailutils sends \NoSelect.
+        const attributes = new Set([...entry.flags].map((flag) => flag.toLowerCase()));
+        const selectable = !attributes.has('\\noselect') && !attributes.has('\\nonexistent');
         let info: FolderInfo = { path: entry.path, delimiter: entry.delimiter || null, selectable };
         const status = entry.status ? toFolderStatus(entry.status) : undefined;
         if (status) info = { ...info, status };
@@ -155,8 +165,27 @@ export class ImapSession {
     } catch (error) {
       throw toConnectorError(error, `list folders on ${this.label}`, 'account');
     }
+    if (!options?.withStatus) return folders;
+    const completed: FolderInfo[] = [];
+    for (const folder of folders) completed.push(folder.selectable && !folder.status ? await this.withStatus(folder) : folder);
+    return completed;
   }
 
+  /** A listed folder whose STATUS failed exists all the same: ask again, EXAMINE if need be; without status if it went away meanwhile. */
+  private async withStatus(folder: FolderInfo): Promise<FolderInfo> {
+    try {
+      return { ...folder, status: await this.status(folder.path) };
+    } catch (error) {
+      if (isConnectorError(error) && error.code === 'FOLDER_NOT_FOUND') return folder;
+      throw error;
+    }
+  }
+
+  /**
+   * UIDVALIDITY, UIDNEXT and counts of `path`; where the server refuses STATUS or leaves
+   * those out for a folder that is there (GNU Mailutils, for an INBOX never opened; it
+   * also sends names in STATUS unquoted), what EXAMINE says of it.
+   */
   async status(path: string): Promise<FolderStatus> {
     const client = await this.imap();
     // Dovecot answers STATUS of the selected folder from this session's view of it (with
@@ -167,11 +196,21 @@ export class ImapSession {
     try {
       result = await client.status(path, STATUS_QUERY);
     } catch (error) {
-      throw toConnectorError(error, `status of "${path}" on ${this.label}`, 'folder');
+      const refused = toConnectorError(error, `status of "${path}" on ${this.label}`, 'folder');
+      if (refused.code !== 'FOLDER_FAILED') throw refused;
+      return this.examineStatus(path);
     }
-    const status = result ? toFolderStatus(result) : undefined;
-    if (!status) throw toConnectorError({ message: 'STATUS gave no UIDVALIDITY/UIDNEXT', responseStatus: 'NO' }, `status of "${path}"`, 'folder');
-    return status;
+    return (result ? toFolderStatus(result) : undefined) ?? this.examineStatus(path);
+  }
+
+  private async examineStatus(path: string): Promise<FolderStatus> {
+    const mailbox = await this.reopen(path, true);
+    return {
+      uidValidity: mailbox.uidValidity.toString(),
+      uidNext: mailbox.uidNext,
+      messages: mailbox.exists,
+      ...(mailbox.highestModseq === undefined ? {} : { highestModseq: mailbox.highestModseq.toString() }),
+    };
   }
 
   /**
@@ -210,6 +249,17 @@ export class ImapSession {
     }
   }
 
+  /** Leaves the selected folder, expunging nothing (deselect.ts: before an APPEND). */
+  async deselect(): Promise<void> {
+    const client = await this.imap();
+    this.selected = undefined;
+    try {
+      await deselect(client);
+    } catch (error) {
+      throw toConnectorError(error, `leave the selected folder on ${this.label}`, 'folder');
+    }
+  }
+
   /** Forgets the selection (after a RENAME moved it): the next command selects afresh. */
   forgetSelection(): void {
     this.selected = undefined;
@@ -221,19 +271,11 @@ export class ImapSession {
     return mailbox.exists === 0 && (await this.select(path, readOnly, { current: true })).exists === 0;
   }
 
+  /** UIDs above `afterUid`, from a listing checked against the server's EXISTS count (checked-uids.ts). */
   async searchUids(path: string, afterUid: number, readOnly: boolean): Promise<number[]> {
     if (await this.isEmpty(path, readOnly)) return [];
-    const client = await this.imap();
-    let uids;
-    try {
-      uids = await client.search({ uid: `${afterUid + 1}:*` }, { uid: true });
-    } catch (error) {
-      throw toConnectorError(error, `search "${path}" on ${this.label}`, 'folder');
-    }
-    // A failed SEARCH is `false`, not an exception: never let it pass for an empty folder.
-    if (!Array.isArray(uids)) throw commandFailed(client, `search "${path}" on ${this.label}`);
-    // "n:*" always matches the highest UID even when it is below n (RFC 3501 6.4.8).
-    return uids.filter((uid) => uid > afterUid).sort((a, b) => a - b);
+    const uids = await checkedUids(this, await this.imap(), path, readOnly);
+    return uids.filter((uid) => uid > afterUid);
   }
 
   async fetchMeta(path: string, uids: readonly number[] | string, readOnly: boolean, options?: ListOptions): Promise<MessageMeta[]> {

@@ -1,13 +1,15 @@
 /**
- * An IMAP account written as a target. The target folder is selected read-write before
- * appending because imapflow filters APPEND flags by the selected mailbox's
- * PERMANENTFLAGS, and EXAMINE reports none. The connection is never CLOSEd (that would
- * expunge \Deleted messages); LOGOUT and re-SELECT leave them alone (RFC 3501 6.3.1).
+ * An IMAP account written as a target. Messages are appended with no folder selected
+ * (deselect.ts: a server may lose what is appended to the folder a session holds open);
+ * so imapflow, which filters APPEND flags by the selected folder's PERMANENTFLAGS, passes
+ * them as given, and the engine keeps to what flagPolicy() read. The connection never
+ * CLOSEs a folder selected read-write (that would expunge \Deleted messages).
  */
 import type {
   AppendItem, AppendResult, EnsuredFolder, FlagPolicy, FolderInfo, FolderStatus, ListFoldersOptions, ListOptions, MessageFlags, MessageMeta,
-  MirrorTarget, Namespace, RawMessage, SpecialUse, TargetConnector, TargetFeatures,
+  MirrorTarget, Namespace, RawMessage, SpecialUse, StoredCopy, TargetConnector, TargetFeatures,
 } from '../types.js';
+import { createFolder } from './create-folder.js';
 import { renameMailbox } from './folder-rename.js';
 import { toConnectorError } from './imap-errors.js';
 import type { ImapAccountOptions } from './imap-options.js';
@@ -40,6 +42,7 @@ export class ImapTarget implements TargetConnector, MirrorTarget {
       // A NUL travels only in a literal8 (RFC 3516); IMAP4rev2 does not fold in BINARY's APPEND side.
       storesNul: caps.has('BINARY'),
       mirror: this,
+      storedCopies: (path: string, uids: readonly number[]) => this.storedCopies(path, uids),
       ...(caps.has('MULTIAPPEND') && this.multiAppendMissing === undefined ? { appendAtomic: (path: string, items: readonly AppendItem[]) => this.appendBatch(path, items) } : {}),
       ...(typeof limit === 'number' ? { maxMessageBytes: limit } : {}),
     };
@@ -67,21 +70,14 @@ export class ImapTarget implements TargetConnector, MirrorTarget {
   }
 
   /**
-   * Creates the folder unless it exists. imapflow's create also subscribes it, since many
-   * clients show only subscribed folders. The special-use role is not requested yet:
-   * imapflow has no CREATE-SPECIAL-USE (RFC 6154 3), so roles come from mapping onto
-   * existing folders.
+   * Creates the folder unless it exists (create-folder.ts: never INBOX; an existing folder
+   * is accepted whatever words the server refuses it with). imapflow's create also
+   * subscribes it, since many clients show only subscribed folders. The special-use role
+   * is not requested: imapflow has no CREATE-SPECIAL-USE (RFC 6154 3), so roles come
+   * from mapping onto existing folders.
    */
-  async ensureFolder(path: string, _specialUse?: SpecialUse): Promise<EnsuredFolder> {
-    const client = await this.session.imap();
-    try {
-      const result = await client.mailboxCreate(path);
-      return { path, created: result.created };
-    } catch (error) {
-      const code = (error as { serverResponseCode?: string }).serverResponseCode;
-      if (code === 'ALREADYEXISTS') return { path, created: false };
-      throw toConnectorError(error, `create folder "${path}" on ${this.session.label}`, 'folder');
-    }
+  ensureFolder(path: string, _specialUse?: SpecialUse): Promise<EnsuredFolder> {
+    return createFolder(this.session, path);
   }
 
   status(path: string): Promise<FolderStatus> {
@@ -96,7 +92,7 @@ export class ImapTarget implements TargetConnector, MirrorTarget {
   }
 
   async append(path: string, item: AppendItem): Promise<AppendResult> {
-    await this.session.select(path, false);
+    await this.session.deselect();
     const client = await this.session.imap();
     let response;
     try {
@@ -109,6 +105,7 @@ export class ImapTarget implements TargetConnector, MirrorTarget {
   }
 
   async appendBatch(path: string, items: readonly AppendItem[]): Promise<AppendResult[]> {
+    await this.session.deselect();
     const client = await this.session.imap();
     let uids: number[];
     try {
@@ -125,6 +122,12 @@ export class ImapTarget implements TargetConnector, MirrorTarget {
 
   fetchRaw(path: string, uids: readonly number[]): Promise<RawMessage[]> {
     return this.session.fetchRaw(path, uids, false);
+  }
+
+  /** RFC822.SIZE and BODY.PEEK[HEADER] of `uids`: what the server made of messages just appended. */
+  async storedCopies(path: string, uids: readonly number[]): Promise<Map<number, StoredCopy>> {
+    const messages = await this.session.fetch(path, uids, false, { uid: true, size: true, headers: true });
+    return new Map(messages.flatMap((m) => (m.size !== undefined && m.headers ? [[m.uid, { size: m.size, header: m.headers }] as const] : [])));
   }
 
   /** One `UID STORE <uids> FLAGS (...)` per distinct flag set; an empty set clears the flags. */

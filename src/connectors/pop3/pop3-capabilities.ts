@@ -8,11 +8,24 @@ export interface Pop3Capabilities {
   readonly listed: ReadonlySet<string>;
   /** The mechanisms of CAPA's SASL line (RFC 5034), upper-cased. */
   readonly saslMechanisms: ReadonlySet<string>;
+  /** Seconds the server wants between two logins of a user (RFC 2449 LOGIN-DELAY), when it says. */
+  readonly loginDelaySeconds?: number;
 }
 
 /** A CAPA answer's body, as Pop3Capabilities. */
 export function parseCapa(body: Buffer): Pop3Capabilities {
-  return { listed: parseCapabilities(body), saslMechanisms: parseSaslMechanisms(body) };
+  const delay = argumentOf(body, 'LOGIN-DELAY');
+  const loginDelaySeconds = delay === undefined ? undefined : Number.parseInt(delay, 10);
+  return {
+    listed: parseCapabilities(body), saslMechanisms: parseSaslMechanisms(body),
+    ...(loginDelaySeconds !== undefined && Number.isFinite(loginDelaySeconds) && loginDelaySeconds > 0 ? { loginDelaySeconds } : {}),
+  };
+}
+
+/** The first argument of CAPA's `name` line ("LOGIN-DELAY 60" -> "60"). */
+function argumentOf(body: Buffer, name: string): string | undefined {
+  const line = body.toString('latin1').split(/\r?\n/).map((text) => text.trim().split(/\s+/)).find((words) => words[0]?.toUpperCase() === name);
+  return line?.[1];
 }
 
 /** The mechanisms of CAPA's "SASL" line (RFC 5034 section 6), upper-cased; none without one. */

@@ -12,6 +12,22 @@ const AUTH_COMMANDS = new Set(['USER', 'PASS', 'APOP', 'AUTH']);
 /** RFC 2449 / RFC 3206 response codes that mean "not now, later". */
 const LATER_CODES = new Set(['IN-USE', 'SYS/TEMP', 'LOGIN-DELAY']);
 
+/**
+ * What each "later" code means to the user, and how long to wait when the server does not
+ * say (a LOGIN-DELAY in CAPA replaces the default, see pop3-login.ts).
+ */
+const LATER_REASONS: Record<string, { why: string; waitMs: number }> = {
+  'IN-USE': { why: 'another session holds the mailbox (another client, or a session the server has not ended yet)', waitMs: 30_000 },
+  'LOGIN-DELAY': { why: 'the server allows only one login per user every so often (LOGIN-DELAY)', waitMs: 60_000 },
+  'SYS/TEMP': { why: 'the server has a passing problem', waitMs: 30_000 },
+};
+
+/** The RFC 2449 response code of the server's -ERR behind `error`, if any. */
+export function responseCodeOf(error: unknown): string | undefined {
+  const cause = isConnectorError(error) ? error.cause : error;
+  return cause instanceof Pop3ResponseError ? cause.responseCode : undefined;
+}
+
 /** The server answered "-ERR" to `command`. */
 export class Pop3ResponseError extends Error {
   /** The command's name only ("PASS", "RETR", "greeting"): never its arguments. */
@@ -155,9 +171,9 @@ export function toConnectorError(error: unknown, what: string): ConnectorError {
 function fromResponse(error: Pop3ResponseError, what: string): ConnectorError {
   const code = error.responseCode ?? '';
   if (LATER_CODES.has(code)) {
-    // IN-USE: another session holds the maildrop lock; SYS/TEMP: a passing server problem.
-    return new ConnectorError(`${what}: server temporarily unavailable (${error.text})`, {
-      code: 'THROTTLED', scope: 'account', retry: 'later', retryAfterMs: 30_000, cause: error,
+    const { why, waitMs } = LATER_REASONS[code] ?? { why: 'the server asked to try later', waitMs: 30_000 };
+    return new ConnectorError(`${what}: ${why} (-ERR ${error.text}); waiting`, {
+      code: 'THROTTLED', scope: 'account', retry: 'later', retryAfterMs: waitMs, cause: error,
     });
   }
   if (code === 'SYS/PERM') {

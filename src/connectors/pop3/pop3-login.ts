@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { ConnectorError, isConnectorError } from '../connector-error.js';
 import { parseCapa, type Pop3Capabilities } from './pop3-capabilities.js';
-import { answeredErr, oauthRefused, Pop3ConnectionError, stlsNotOffered, toConnectorError, xoauth2NotOffered } from './pop3-errors.js';
+import { answeredErr, oauthRefused, Pop3ConnectionError, responseCodeOf, stlsNotOffered, toConnectorError, xoauth2NotOffered } from './pop3-errors.js';
 import type { Pop3AccountOptions } from './pop3-options.js';
 import type { Answer } from './pop3-wire.js';
 
@@ -103,8 +103,35 @@ export async function logIn(channel: Pop3LoginChannel): Promise<Pop3Capabilities
   }
   // Past a required STLS, the connection is encrypted too.
   const tlsActive = account.tls === 'implicit' || starttls;
-  await authenticate(channel, greeting, capabilities, tlsActive);
+  await enableUtf8(channel, capabilities);
+  try {
+    await authenticate(channel, greeting, capabilities, tlsActive);
+  } catch (error) {
+    throw withLoginDelay(error, capabilities);
+  }
   return capabilities;
+}
+
+/**
+ * RFC 6856 UTF8, where CAPA lists it, before login (it is valid only then). Courier's
+ * POP3 server otherwise hands out every message with 8-bit headers as a "Cannot display
+ * Unicode content" notice in its place. A refusal leaves the session as it was.
+ */
+async function enableUtf8(channel: Pop3LoginChannel, capabilities: Pop3Capabilities | undefined): Promise<void> {
+  if (!capabilities?.listed.has('UTF8')) return;
+  try {
+    await channel.exchange('UTF8', `enable UTF8 (RFC 6856) on ${channel.label}`);
+  } catch (error) {
+    if (!answeredErr(error, 'UTF8')) throw error;
+    channel.account.logger?.warn({ account: channel.label, err: error }, 'the server lists UTF8 in CAPA but refused it; messages with 8-bit headers are checked against their listed size');
+  }
+}
+
+/** A refused login with [LOGIN-DELAY] waits as long as CAPA's LOGIN-DELAY says, where it does. */
+function withLoginDelay(error: unknown, capabilities: Pop3Capabilities | undefined): unknown {
+  const seconds = capabilities?.loginDelaySeconds;
+  if (seconds === undefined || !isConnectorError(error) || responseCodeOf(error) !== 'LOGIN-DELAY') return error;
+  return new ConnectorError(error.message, { code: error.code, scope: error.scope, retry: error.retry, retryAfterMs: seconds * 1000, cause: error.cause });
 }
 
 /**
@@ -150,11 +177,48 @@ async function authenticate(
       });
     }
     const digest = createHash('md5').update(`${timestamp}${password}`, 'utf8').digest('hex');
-    await channel.exchange(`APOP ${user} ${digest}`, what);
-  } else {
-    await channel.exchange(`USER ${user}`, what);
-    await channel.exchange(`PASS ${password}`, what);
+    try {
+      await channel.exchange(`APOP ${user} ${digest}`, what);
+      return;
+    } catch (error) {
+      if (auth !== 'auto' || !isConnectorError(error) || error.code !== 'AUTH_FAILED' || !answeredErr(error, 'APOP')) throw error;
+      await afterRefusedApop(channel, capabilities, what, error);
+      return;
+    }
   }
+  await userPass(channel, what);
+}
+
+async function userPass(channel: Pop3LoginChannel, what: string): Promise<void> {
+  await channel.exchange(`USER ${channel.account.user}`, what);
+  await channel.exchange(`PASS ${channel.account.password}`, what);
+}
+
+/**
+ * APOP chosen by `auto` and refused. Servers offer an APOP timestamp without keeping APOP
+ * secrets (GNU Mailutils' pop3d does by default), so the refusal need not mean a wrong
+ * password: USER/PASS after STLS where the server offers it (the password still never
+ * crosses in the clear), else an error that says what to set.
+ */
+async function afterRefusedApop(channel: Pop3LoginChannel, capabilities: Pop3Capabilities | undefined, what: string, refusal: ConnectorError): Promise<void> {
+  if (!capabilities?.listed.has('STLS')) throw apopRefused(what, refusal, 'it offers no STLS to protect a USER/PASS login');
+  channel.account.logger?.info({ account: channel.label }, 'the server refused APOP; logging in with USER/PASS after STLS');
+  try {
+    await channel.startTls(`start TLS (STLS) with ${channel.label}`);
+  } catch (error) {
+    throw apopRefused(what, refusal, `STLS to protect a USER/PASS login failed (${(error as Error).message})`);
+  }
+  await userPass(channel, what);
+}
+
+function apopRefused(what: string, refusal: ConnectorError, andThen: string): ConnectorError {
+  const said = refusal.cause instanceof Error ? refusal.cause.message : refusal.message;
+  return new ConnectorError(
+    `${what}: the server refused APOP (${said}); it may keep no APOP secret for this user, and ${andThen}. ` +
+      'Set ?auth=user in the account URL to log in with USER/PASS (the password then crosses the network in the clear ' +
+      'unless the URL is pop3s://), or check the user name and password',
+    { code: 'AUTH_FAILED', scope: 'account', retry: 'never', cause: refusal },
+  );
 }
 
 /**

@@ -20,6 +20,7 @@ import { noteReleased } from './memory-pressure.js';
 import type { CopySource, PageBatch } from './page-batch.js';
 import { copyMarker } from './source-message.js';
 import { newPageWork, storeBatch, type PageWork, type StoreContext } from './store-batch.js';
+import { checkStoredCopies } from './target-changes.js';
 
 export async function copyFolder(input: CopyInput, source: CopySource, sourcePath: string): Promise<FolderResult> {
   const { target, state, lease, targetPath } = input;
@@ -36,6 +37,9 @@ export async function copyFolder(input: CopyInput, source: CopySource, sourcePat
   const tally = newTally();
   const store: Omit<StoreContext, 'committedTargetUidNext'> = { input, window: start.window, policy: await target.flagPolicy(targetPath), markerOf, tally };
   let work = newPageWork(cursor.target.uidNext);
+  // Appends are checked against what the target stored, UID-less ones from its UIDNEXT now on (target-changes.ts).
+  const changeCheck = { target, path: targetPath, changes: tally.targetChanges, log: input.log };
+  let uncheckedFrom = start.targetStatus.uidNext;
   let done = 0;
 
   const batches = readAhead(source.batches(cursor.source, quarantinedBefore, tally), (b) => b.release());
@@ -51,6 +55,7 @@ export async function copyFolder(input: CopyInput, source: CopySource, sourcePat
     }
     if (!batch.lastOfPage) continue;
 
+    uncheckedFrom = await checkStoredCopies(changeCheck, work.toCheck, uncheckedFrom);
     cursor = { source: batch.page.after, target: { ...cursor.target, uidNext: await knownTargetUidNext(input, work) } };
     const released = work.copied.map(([key]) => key).filter((key) => wasQuarantined.has(key));
     await state.commitPage(lease, { cursor, copied: work.copied, clearIntents: batch.page.keys, quarantined: work.quarantined, released });
@@ -91,10 +96,12 @@ async function refreshFlags(input: CopyInput, store: Pick<StoreContext, 'policy'
 function folderResult(
   sourcePath: string, targetPath: string, tally: Tally, quarantine: FolderResult['quarantine'], extra: { readonly deletedFromSource?: number },
 ): FolderResult {
-  const { flagsUpdated, ...counts } = tally;
+  const { flagsUpdated, targetChanges, ...counts } = tally;
+  const changedByTarget = [...targetChanges.values()].reduce((sum, n) => sum + n, 0);
   return {
     sourcePath, targetPath, outcome: 'done', ...counts, quarantine,
     ...(flagsUpdated > 0 ? { flagsUpdated } : {}),
+    ...(changedByTarget > 0 ? { changedByTarget, targetChanges: [...targetChanges].map(([how, n]) => `${n} × ${how}`) } : {}),
     ...extra,
   };
 }

@@ -32,8 +32,10 @@ export interface Tally {
   bytes: number;
   /** Messages copied in an earlier run whose flags this run brought up to date. */
   flagsUpdated: number;
+  /** Copies (made or found) that the target stored other than they were sent: how -> how many (rewrite-identity.ts). */
+  readonly targetChanges: Map<string, number>;
 }
 
 export function newTally(): Tally {
-  return { selected: 0, copied: 0, alreadyThere: 0, quarantined: 0, vanished: 0, bytes: 0, flagsUpdated: 0 };
+  return { selected: 0, copied: 0, alreadyThere: 0, quarantined: 0, vanished: 0, bytes: 0, flagsUpdated: 0, targetChanges: new Map() };
 }

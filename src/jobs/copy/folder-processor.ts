@@ -7,6 +7,7 @@ import { leaseBoth } from '../connections/lease-connectors.js';
 import { mirrorFolder } from '../mirror/mirror-folder.js';
 import type { FolderJobData } from '../queue/queue.js';
 import { isFinalFailure, rethrowForQueue } from '../queue/retry-policy.js';
+import { noteWaiting } from '../queue/run-waiting.js';
 import { throttleOf } from '../telemetry.js';
 import { currentRun, type WorkerContext } from '../worker-context.js';
 import { copyFolder } from './copy-folder.js';
@@ -61,6 +62,7 @@ export async function processFolder(ctx: WorkerContext, job: Job<FolderJobData>,
       const throttle = throttleOf(error);
       if (throttle !== undefined) ctx.telemetry?.throttled(throttle);
       log.warn({ err: error, attempt: job.attemptsMade + 1 }, 'folder interrupted; will resume');
+      await noteWaiting(ctx.runs, run.runId, error);
     }
     // Awaited, not returned: a returned promise would reject while `finally` still runs, unhandled.
     await rethrowForQueue(error, job, token);

@@ -105,13 +105,18 @@ export class MaildropCopySource implements CopySource {
       : await this.source.retrieve(batch.map((r) => r.number));
     const flags = this.options.pop3.markSeen ? ['\\Seen'] : [];
     return raws.flatMap((m) => {
-      const identity = byNumber.get(m.uid)?.identity;
-      if (!identity) return [];
+      const listed = byNumber.get(m.uid);
+      if (!listed) return [];
+      const { identity } = listed;
       const hash = sha256(m.raw);
       const key = identity.kind === 'uidl' ? identity.key : this.contentKeys.keyOf(identity.scope, hash);
       this.listedKeys.add(key);
+      const inexact = notTheListedMessage(m, listed.entry.size) ?? m.inexact;
       // POP3 keeps neither: \Seen comes from the pair's option, INTERNALDATE from the headers.
-      return [{ key, raw: m.raw, size: m.raw.length, sha256: hash, flags, internalDate: messageDate(m.raw, this.options.pop3.dateFrom, this.now()) }];
+      return [{
+        key, raw: m.raw, size: m.raw.length, sha256: hash, flags, internalDate: messageDate(m.raw, this.options.pop3.dateFrom, this.now()),
+        ...(inexact === undefined ? {} : { inexact }),
+      }];
     });
   }
 
@@ -127,6 +132,18 @@ export class MaildropCopySource implements CopySource {
     // UIDLs are printable ASCII without spaces; content keys contain spaces (maildrop-keys.ts).
     return !key.includes(' ');
   }
+}
+
+/**
+ * Why RETR's bytes are not the message LIST described, if they are not: LIST gives each
+ * message's exact size (RFC 1939 5), so other bytes are something else in its place, such
+ * as the notice Courier sends for a message with 8-bit headers to a client that did not
+ * enable UTF8. Such a message is quarantined, not stored, and so never deleted.
+ */
+function notTheListedMessage(message: RawMessage, listedSize: number): string | undefined {
+  if (message.raw.length === listedSize) return undefined;
+  return `the server sent ${message.raw.length} bytes for message ${message.uid}, which it lists as ${listedSize} bytes: ` +
+    'not the message itself (e.g. a notice in its place); it is kept on the server';
 }
 
 function warnAboutIdentity(log: Logger, sharedUidl: number, withoutUidl: number): void {

@@ -1,8 +1,9 @@
-/** The plan job: map folders, create them on the target, then fan out one job per folder. */
+/** The plan job: map folders, create missing ones on the target (parents first), then fan out one job per folder. */
 import { FlowProducer, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { AnySource, FolderStatus, TargetConnector } from '../../connectors/types.js';
 import { FolderState, MirrorState, folderId, type RunRecord } from '../../state/index.js';
+import { createMissingFolders } from './create-folders.js';
 import { followRenames } from './follow-renames.js';
 import { mirrorInSync } from '../mirror/mirror-folder.js';
 import { folderUnchanged } from './folder-unchanged.js';
@@ -14,6 +15,7 @@ import {
   type FinishJobData, type FolderJobData, type PlanJobData,
 } from '../queue/queue.js';
 import { isFinalFailure, rethrowForQueue } from '../queue/retry-policy.js';
+import { noteWaiting } from '../queue/run-waiting.js';
 import { currentRun, type WorkerContext } from '../worker-context.js';
 
 export async function processPlan(ctx: WorkerContext, flows: FlowProducer, job: Job<PlanJobData>, token?: string): Promise<void> {
@@ -37,7 +39,7 @@ export async function processPlan(ctx: WorkerContext, flows: FlowProducer, job: 
       queueName,
       data: {
         runId: run.runId, sourcePath: folder.sourcePath, targetPath: folder.targetPath,
-        ...(folder.targetStatus ? {} : { createTarget: true }),
+        ...(folder.targetStatus || folder.targetCreated ? {} : { createTarget: true }),
       } satisfies FolderJobData,
       opts: { ...DEFAULT_JOB_OPTIONS, jobId: jobIdOf(run.runId, 'folder', folderId(folder.sourcePath)), ignoreDependencyOnFailure: true },
     }));
@@ -52,6 +54,8 @@ export async function processPlan(ctx: WorkerContext, flows: FlowProducer, job: 
     if (isFinalFailure(error, job)) {
       log.error({ err: error }, 'run failed while planning');
       await ctx.runs.finish(run.runId, 'failed', (error as Error).message);
+    } else {
+      await noteWaiting(ctx.runs, run.runId, error);
     }
     await rethrowForQueue(error, job, token);
   }
@@ -129,9 +133,10 @@ async function planWithConnections(ctx: WorkerContext, spec: RunSpec, run: RunRe
   try {
     const plan = await planRun(source.connector, target.connector, spec.rules);
     const mirror = target.connector.features.mirror;
-    const folders = spec.mode === 'mirror' && mirror
+    const followed = spec.mode === 'mirror' && mirror
       ? await followRenames(ctx, run.pairId, target.connector, mirror, plan.folders, log)
       : plan.folders;
+    const folders = await createMissingFolders(target.connector, followed, log);
     healthy = true;
     return { plan: { ...plan, folders }, follows: following(spec.mode, source.connector, target.connector) };
   } finally {

@@ -1,7 +1,7 @@
 /**
  * The plan step of a run: list both sides (with each folder's status, one round trip
- * where LIST-STATUS exists) and map folders. Missing target folders are created by
- * their folder jobs, in parallel, not here one after another. No message is touched.
+ * where LIST-STATUS exists) and map folders. No message is touched; the plan job then
+ * creates missing target folders (create-folders.ts).
  */
 import type { AnySource } from '../../connectors/types.js';
 import type { FolderContent, FolderInfo, FolderStatus, ItemFolderInfo, TargetConnector } from '../../connectors/types.js';
@@ -14,6 +14,8 @@ export interface PlannedWithStatus extends PlannedFolder {
   readonly itemCount?: number;
   /** Absent when the target folder was just created (or its status is unknown). */
   readonly targetStatus?: FolderStatus;
+  /** The plan made the target folder: its folder job need not. */
+  readonly targetCreated?: true;
 }
 
 export interface RunPlan {

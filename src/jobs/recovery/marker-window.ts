@@ -12,6 +12,8 @@ import type { RecoveryWindow, WindowCandidate } from './recovery-window.js';
 
 export class MarkerWindow implements RecoveryWindow {
   private readonly claimed = new Set<string>();
+  /** Found by marker, whatever the target made of the bytes: nothing to tell apart. */
+  readonly rewritten: ReadonlyMap<string, string> = new Map();
 
   /**
    * @param scope - markers of the dangling intents, or 'all' when nothing is known of the target folder.

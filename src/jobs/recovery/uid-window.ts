@@ -8,8 +8,14 @@
  * has the same size and the same SHA-256. Size narrows the candidates; only those are
  * fetched and hashed, each at most once. Claims respect multiplicity: two identical
  * source messages need two identical target messages.
+ *
+ * A target that changed a copy as it stored it (Cyrus's munge8bit, an mbox server's added
+ * headers) defeats size and hash; a source message left unclaimed is then looked for by
+ * what such rewrites keep, its Message-ID, Date and body (rewrite-identity.ts): Message-IDs
+ * of the window are read once (ENVELOPE), and only copies with the same one are fetched.
  */
-import type { UidWindowRecovery } from '../../connectors/types.js';
+import type { StoredCopy, UidWindowRecovery } from '../../connectors/types.js';
+import { describeRewrite, headerBlock, messageIdOf, survivingIdentity } from '../copy/rewrite-identity.js';
 import { sha256 } from '../copy/source-message.js';
 import type { RecoveryWindow, WindowCandidate } from './recovery-window.js';
 
@@ -17,17 +23,22 @@ interface WindowEntry {
   readonly uid: number;
   readonly size: number;
   hash?: string;
+  /** Its rewrite-surviving identity, once fetched. */
+  identity?: string;
+  messageId?: string;
   claimed: boolean;
 }
 
 export class UidWindow implements RecoveryWindow {
   private bySize = new Map<number, WindowEntry[]>();
+  private readonly claimedRewritten = new Map<string, string>();
+  private messageIdsRead = false;
 
-  private constructor(private readonly recovery: UidWindowRecovery, private readonly path: string) {}
+  private constructor(private readonly recovery: UidWindowRecovery, private readonly path: string, private readonly fromUid: number) {}
 
   /** Loads the metadata of target messages with UID >= fromUid (cheap: no bodies). */
   static async load(recovery: UidWindowRecovery, path: string, fromUid: number): Promise<UidWindow> {
-    const window = new UidWindow(recovery, path);
+    const window = new UidWindow(recovery, path, fromUid);
     for (const meta of await recovery.listWindow(path, fromUid)) {
       const list = window.bySize.get(meta.size) ?? [];
       list.push({ uid: meta.uid, size: meta.size, claimed: false });
@@ -37,7 +48,11 @@ export class UidWindow implements RecoveryWindow {
   }
 
   static empty(recovery: UidWindowRecovery, path: string): UidWindow {
-    return new UidWindow(recovery, path);
+    return new UidWindow(recovery, path, Number.MAX_SAFE_INTEGER);
+  }
+
+  get rewritten(): ReadonlyMap<string, string> {
+    return this.claimedRewritten;
   }
 
   get size(): number {
@@ -68,6 +83,52 @@ export class UidWindow implements RecoveryWindow {
         claims.set(message.key, entry.uid);
       }
     }
+    const unclaimed = messages.filter((m) => !claims.has(m.key));
+    if (unclaimed.length > 0) await this.claimRewritten(unclaimed, claims);
     return claims;
+  }
+
+  /** Claims copies the target rewrote: same Message-ID (or none on both), same identity (Message-ID, Date, body). */
+  private async claimRewritten(messages: readonly WindowCandidate[], claims: Map<string, number>): Promise<void> {
+    if (!this.entries().some((e) => !e.claimed)) return;
+    await this.readMessageIds();
+    const wanted = messages.map((message) => ({ message, messageId: messageIdOf(message.raw) ?? '' }));
+    const ids = new Set(wanted.map((w) => w.messageId));
+    const toFetch = this.entries().filter((e) => !e.claimed && e.identity === undefined && ids.has(e.messageId ?? ''));
+    if (toFetch.length > 0) {
+      const byUid = new Map(toFetch.map((entry) => [entry.uid, entry]));
+      for (const raw of await this.recovery.fetchRaw(this.path, [...byUid.keys()])) {
+        const entry = byUid.get(raw.uid);
+        if (!entry) continue;
+        entry.identity = survivingIdentity(raw.raw);
+        this.storedCopies.set(entry.uid, { size: raw.raw.length, header: headerBlock(raw.raw) });
+      }
+    }
+    for (const { message, messageId } of wanted) {
+      const identity = survivingIdentity(message.raw);
+      const entry = this.entries().find((e) => !e.claimed && (e.messageId ?? '') === messageId && e.identity === identity);
+      if (!entry) continue;
+      entry.claimed = true;
+      claims.set(message.key, entry.uid);
+      const stored = this.storedCopies.get(entry.uid);
+      this.claimedRewritten.set(message.key, (stored && describeRewrite(message.raw, stored)) ?? 'body changed');
+    }
+  }
+
+  private readonly storedCopies = new Map<number, StoredCopy>();
+
+  /** The Message-IDs of the window's messages (ENVELOPE), read once. */
+  private async readMessageIds(): Promise<void> {
+    if (this.messageIdsRead) return;
+    this.messageIdsRead = true;
+    const byUid = new Map(this.entries().map((entry) => [entry.uid, entry]));
+    for (const meta of await this.recovery.listWindow(this.path, this.fromUid, { withMessageId: true })) {
+      const entry = byUid.get(meta.uid);
+      if (entry && meta.messageId !== undefined) entry.messageId = meta.messageId.trim();
+    }
+  }
+
+  private entries(): WindowEntry[] {
+    return [...this.bySize.values()].flat();
   }
 }

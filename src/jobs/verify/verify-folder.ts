@@ -8,6 +8,7 @@ import { ConnectorError } from '../../connectors/connector-error.js';
 import type { AnySource, FlagPolicy, ItemSyncSource, MessageMeta, RawMessage, TargetConnector } from '../../connectors/types.js';
 import { mapFlags } from '../../mapping/index.js';
 import { batchByBytes } from '../copy/pages.js';
+import { describeChange, shapeOfMessage, survivingIdentity, type CopyShape } from '../copy/rewrite-identity.js';
 import { sha256 } from '../copy/source-message.js';
 
 /** One message of one side: how that side names it, its content hash, flags and date. */
@@ -18,6 +19,9 @@ export interface MessageDigest {
   readonly size: number;
   readonly flags: readonly string[];
   readonly internalDate: Date;
+  /** What survives a target's rewrite (rewrite-identity.ts); none for a message not read exactly. */
+  readonly identity?: string;
+  readonly shape?: CopyShape;
 }
 
 /** Bounds on one body fetch: at most this many bytes or messages (a single larger message goes alone). */
@@ -62,9 +66,11 @@ async function digestBatches(metas: readonly MessageMeta[], limits: VerifyBatchL
     const metaByUid = new Map(batch.map((m) => [m.uid, m]));
     for (const message of raws) {
       const meta = metaByUid.get(message.uid);
+      const identity = message.inexact === undefined ? survivingIdentity(message.raw) : undefined;
       out.push({
         id: message.uid, sha256: message.inexact === undefined ? sha256(message.raw) : `inexact:${message.uid}:${sha256(message.raw)}`, size: message.raw.length,
         flags: meta?.flags ?? message.flags, internalDate: meta?.internalDate ?? message.internalDate,
+        ...(identity === undefined ? {} : { identity, shape: shapeOfMessage(message.raw) }),
       });
     }
   }
@@ -123,6 +129,14 @@ export interface UnmatchedMessage {
   readonly sha256: string;
 }
 
+/** A source message whose copy the target stored changed (same Message-ID and body). */
+export interface ChangedPair {
+  readonly sourceId: number | string;
+  readonly targetId: number | string;
+  /** How, as far as size and header block tell (rewrite-identity.ts). */
+  readonly how: string;
+}
+
 /** A byte-identical pair whose flags or date differ. */
 export interface MismatchedPair {
   readonly sourceId: number | string;
@@ -140,6 +154,8 @@ export interface FolderComparison {
   readonly matched: number;
   readonly missing: readonly UnmatchedMessage[];
   readonly extra: readonly UnmatchedMessage[];
+  /** Copies the target changed as it stored them: there, but not byte for byte. */
+  readonly changed: readonly ChangedPair[];
   readonly flags: readonly MismatchedPair[];
   readonly dates: readonly MismatchedPair[];
 }
@@ -192,14 +208,7 @@ export function compareDigests(source: readonly MessageDigest[], target: readonl
       unpaired.push(s);
     }
   }
-  // Second pass: same bytes, different flags or date; else missing.
-  for (const s of unpaired) {
-    const t = byHash.get(s.sha256)?.shift();
-    if (t === undefined) {
-      missing.push({ id: s.id, size: s.size, sha256: s.sha256 });
-      continue;
-    }
-    matched++;
+  const compareMeta = (s: MessageDigest, t: MessageDigest): void => {
     const sourceFlags = wanted(s);
     const pair: MismatchedPair = {
       sourceId: s.id, targetId: t.id, sourceFlags: sourceFlags ?? [], targetFlags: flagKey(t.flags),
@@ -207,7 +216,37 @@ export function compareDigests(source: readonly MessageDigest[], target: readonl
     };
     if (sourceFlags !== undefined && sourceFlags.join(' ') !== pair.targetFlags.join(' ')) flags.push(pair);
     if (options.dates && pair.sourceDate !== pair.targetDate) dates.push(pair);
+  };
+  // Second pass: same bytes, different flags or date.
+  const withoutCopy: MessageDigest[] = [];
+  for (const s of unpaired) {
+    const t = byHash.get(s.sha256)?.shift();
+    if (t === undefined) {
+      withoutCopy.push(s);
+      continue;
+    }
+    matched++;
+    compareMeta(s, t);
   }
-  const extra = [...byHash.values()].flat().map((t) => ({ id: t.id, size: t.size, sha256: t.sha256 }));
-  return { sourceMessages: source.length, targetMessages: target.length, matched, missing, extra, flags, dates };
+  // Third pass: a copy the target changed as it stored it (same Message-ID and body); else missing.
+  const byIdentity = new Map<string, MessageDigest[]>();
+  for (const t of [...byHash.values()].flat()) {
+    if (t.identity === undefined) continue;
+    byIdentity.set(t.identity, [...(byIdentity.get(t.identity) ?? []), t]);
+  }
+  const changed: ChangedPair[] = [];
+  const rewrittenCopies = new Set<MessageDigest>();
+  for (const s of withoutCopy) {
+    const t = s.identity === undefined ? undefined : byIdentity.get(s.identity)?.shift();
+    if (t === undefined) {
+      missing.push({ id: s.id, size: s.size, sha256: s.sha256 });
+      continue;
+    }
+    rewrittenCopies.add(t);
+    matched++;
+    changed.push({ sourceId: s.id, targetId: t.id, how: (s.shape && t.shape && describeChange(s.shape, t.shape)) ?? 'body changed' });
+    compareMeta(s, t);
+  }
+  const extra = [...byHash.values()].flat().filter((t) => !rewrittenCopies.has(t)).map((t) => ({ id: t.id, size: t.size, sha256: t.sha256 }));
+  return { sourceMessages: source.length, targetMessages: target.length, matched, missing, extra, changed, flags, dates };
 }

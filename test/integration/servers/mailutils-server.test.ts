@@ -6,9 +6,9 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectRawImap, type RawImap } from '../support/raw-imap.js';
-import { startMailutils, type MailutilsServer } from '../support/servers/mailutils.js';
-import { MAIL_USER } from '../support/system-users.js';
+import { connectRawImap, type RawImap } from '../../support/raw-imap.js';
+import { startMailutils, type MailutilsServer } from '../../support/servers/mailutils.js';
+import { MAIL_USER } from '../../support/system-users.js';
 
 let server: MailutilsServer;
 let tagCount = 0;

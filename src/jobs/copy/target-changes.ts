@@ -1,0 +1,68 @@
+/**
+ * Once per page, what the target stored for the page's appends is read back (size and
+ * header block, one FETCH) and compared with what was sent, so a run notices a target
+ * that changes messages as it stores them and says how many and how (rewrite-identity.ts).
+ * Where the target does not tell the new UIDs (no UIDPLUS: GNU Mailutils), the messages
+ * that appeared since the last check are read and paired with what was sent by
+ * Message-ID. The check is a report, not a step of the copy: its failure is logged, never
+ * fatal.
+ */
+import type { Logger } from 'pino';
+import type { StoredCopy, TargetConnector } from '../../connectors/types.js';
+import { describeChange, messageIdOf, shapeOf, shapeOfMessage, type CopyShape } from './rewrite-identity.js';
+
+/** What the check needs of one appended message (its bytes are gone by the end of the page). */
+export interface SentCopy {
+  /** The new UID, when the target told it (APPENDUID). */
+  readonly uid: number | undefined;
+  readonly shape: CopyShape;
+  readonly messageId: string | undefined;
+}
+
+export function sentCopy(raw: Buffer, uid: number | undefined): SentCopy {
+  return { uid, shape: shapeOfMessage(raw), messageId: messageIdOf(raw) };
+}
+
+export interface ChangeCheck {
+  readonly target: TargetConnector;
+  readonly path: string;
+  /** how -> count, added to. */
+  readonly changes: Map<string, number>;
+  readonly log: Logger;
+}
+
+/**
+ * Checks `sent` against the target; UID-less ones among the messages from UID `from` on.
+ * Resolves with where the next UID-less check starts.
+ */
+export async function checkStoredCopies(check: ChangeCheck, sent: readonly SentCopy[], from: number): Promise<number> {
+  const { recovery, storedCopies } = check.target.features;
+  if (!storedCopies || sent.length === 0) return from;
+  try {
+    const known = sent.filter((s) => s.uid !== undefined);
+    const stored = await storedCopies(check.path, known.map((s) => s.uid as number));
+    for (const copy of known) compare(check, copy, stored.get(copy.uid as number));
+    const uidless = sent.filter((s) => s.uid === undefined);
+    if (uidless.length === 0 || recovery.kind !== 'uid-window') return from;
+    const uids = (await recovery.listWindow(check.path, from)).map((m) => m.uid);
+    const appeared = [...(await storedCopies(check.path, uids))];
+    for (const copy of uidless) {
+      const at = copy.messageId === undefined ? -1 : appeared.findIndex(([, stored]) => messageIdOf(stored.header) === copy.messageId);
+      if (at >= 0) compare(check, copy, appeared.splice(at, 1)[0]?.[1]);
+    }
+    return Math.max(from, ...uids.map((uid) => uid + 1));
+  } catch (error) {
+    check.log.warn({ err: error }, 'could not read back the messages just stored, to check that the target kept them as sent');
+    return from;
+  }
+}
+
+function compare(check: ChangeCheck, sent: SentCopy, stored: StoredCopy | undefined): void {
+  if (stored === undefined) return;
+  const how = describeChange(sent.shape, shapeOf(stored.header, stored.size));
+  if (how === undefined) return;
+  if (!check.changes.has(how)) {
+    check.log.warn({ how }, 'the target changed a message as it stored it; recovery and verify recognise such copies by Message-ID, Date and body');
+  }
+  check.changes.set(how, (check.changes.get(how) ?? 0) + 1);
+}
