@@ -80,6 +80,8 @@ export interface ContractFixture {
   readBack?(target: TargetConnector, path: string): Promise<StoredMessage[]>;
   /** A source connector whose credentials are wrong. */
   badCredentials(): AnySource;
+  /** False where the server gives a renamed folder a new UIDVALIDITY (Courier). Default true. */
+  readonly renameKeepsUidValidity?: boolean;
   /**
    * For the mirror source tests: a connector on a new, empty source account plus a way to
    * change its folder without the connector. Absent: those tests are skipped.
@@ -444,6 +446,6 @@ export function connectorContract(name: string, setup: () => Promise<ContractFix
       expect((error as ConnectorError).scope).toBe('folder');
     });
 
-    mirrorTargetContract(() => ({ target, messages: fixture.messages }));
+    mirrorTargetContract(() => ({ target, messages: fixture.messages, renameKeepsUidValidity: fixture.renameKeepsUidValidity !== false }));
   });
 }

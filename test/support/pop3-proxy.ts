@@ -19,6 +19,8 @@ export interface Pop3ProxyOptions {
   noCapa?: boolean;
   /** Remove PIPELINING from the server's CAPA answer (a server that does not pipeline). */
   noPipelining?: boolean;
+  /** Remove UTF8 (RFC 6856) from the server's CAPA answer (a client that never enables it). */
+  noUtf8?: boolean;
   /**
    * Forward "RETR n" for these numbers as a RETR of a number the server does not have, so
    * the server itself answers "-ERR no such message" in its place (in order, pipelined or not).
@@ -100,10 +102,11 @@ function relayServer(upstream: net.Socket, client: net.Socket, options: Pop3Prox
     client.end(last);
     upstream.destroy();
   };
-  // A CAPA answer being held back until it is complete, to take PIPELINING out of it.
+  // A CAPA answer being held back until it is complete, to take PIPELINING or UTF8 out of it.
   let held = Buffer.alloc(0);
+  const removed = [...(options.noPipelining ? ['PIPELINING'] : []), ...(options.noUtf8 ? ['UTF8'] : [])];
   upstream.on('data', (chunk: Buffer) => {
-    if (!options.noPipelining || capa.pending === 0) {
+    if (removed.length === 0 || capa.pending === 0) {
       forward(chunk);
       return;
     }
@@ -111,7 +114,7 @@ function relayServer(upstream: net.Socket, client: net.Socket, options: Pop3Prox
     const end = held[0] === 0x2d ? held.indexOf('\r\n') + 2 : held.indexOf('\r\n.\r\n') + 5;
     if (end < 2) return;
     capa.pending -= 1;
-    const answer = held.subarray(0, end).toString('latin1').replace(/^PIPELINING[^\r\n]*\r\n/im, '');
+    const answer = held.subarray(0, end).toString('latin1').replace(new RegExp(`^(${removed.join('|')})(?: [^\\r\\n]*)?\\r\\n`, 'gim'), '');
     forward(Buffer.concat([Buffer.from(answer, 'latin1'), held.subarray(end)]));
     held = Buffer.alloc(0);
   });

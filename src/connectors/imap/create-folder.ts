@@ -31,7 +31,9 @@ function isInbox(path: string): boolean {
   return path.toUpperCase() === 'INBOX';
 }
 
-async function isListed(session: ImapSession, path: string): Promise<boolean> {
+/** Whether LIST shows `path` (INBOX in any case). */
+export async function isListed(session: ImapSession, path: string): Promise<boolean> {
+  if (isInbox(path)) return true;
   const folders = await session.listFolders();
   return folders.some((folder) => folder.path === path);
 }

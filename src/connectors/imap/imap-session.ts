@@ -337,7 +337,10 @@ export class ImapSession {
    * makes them exact.
    */
   async streamRaw(path: string, uid: number, readOnly: boolean): Promise<AsyncIterable<Buffer> | undefined> {
-    await this.select(path, readOnly);
+    // GNU Mailutils answers a UID FETCH of a UID it does not have with its last message;
+    // a download of a message expunged meanwhile must not bring another one.
+    const present = await this.fetch(path, [uid], readOnly, { uid: true });
+    if (!present.some((message) => message.uid === uid)) return undefined;
     const client = await this.imap();
     try {
       const { content } = await client.download(String(uid), undefined, { uid: true, chunkSize: 1024 * 1024 });

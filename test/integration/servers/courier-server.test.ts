@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { namespaceMembers, startcourier, type CourierServer } from '../../support/servers/courier.js';
+import { namespaceMembers, startCourier, type CourierServer } from '../../support/servers/courier.js';
 
 /** A line-oriented client socket for exact IMAP/POP3 exchanges (latin1 keeps bytes as they are). */
 class Wire {
@@ -105,7 +105,7 @@ describe('private Courier IMAP/POP3 server', () => {
   let server: CourierServer;
 
   beforeAll(async () => {
-    server = await startcourier({ users: ['alice', 'bob'] });
+    server = await startCourier({ users: ['alice', 'bob'] });
   });
 
   afterAll(async () => {
@@ -213,7 +213,7 @@ describe('private Courier IMAP/POP3 server', () => {
   });
 
   it('runs two instances at the same time, each stopped completely on its own', async () => {
-    const second = await startcourier({ users: ['alice'] });
+    const second = await startCourier({ users: ['alice'] });
     try {
       expect(second.imapPort).not.toBe(server.imapPort);
       expect(second.mountNamespace).not.toBe(server.mountNamespace);

@@ -29,7 +29,7 @@ export interface CourierServer extends MailServer {
   readonly mountNamespace: string;
 }
 
-/** Options for {@link startcourier}. */
+/** Options for {@link startCourier}. */
 export interface StartCourierOptions {
   /** Users created before this resolves. */
   users?: string[];
@@ -45,7 +45,7 @@ export interface StartCourierOptions {
  * process of the namespace. Users are authuserdb entries (no system accounts); their Maildirs
  * belong to the `mailferry-test` system user.
  */
-export async function startcourier(options: StartCourierOptions = {}): Promise<CourierServer> {
+export async function startCourier(options: StartCourierOptions = {}): Promise<CourierServer> {
   const root = path.join(serversRoot(), 'courier', 'root');
   if (!(await isFile(path.join(root, 'usr', 'bin', 'imapd')))) throw new ServerNotInstalledError('courier', serversRoot());
   const mailUser = await ensureMailUsers();
