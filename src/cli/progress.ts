@@ -14,9 +14,19 @@ export interface ProgressView {
 
 /** The latest wait of `runs` whose time has not passed yet; undefined when none waits. */
 export function activeWait(runs: ReadonlyArray<Pick<RunRecord, 'waiting'> | null>, now = Date.now()): RunWaiting | undefined {
-  const waits = runs.flatMap((run) => (run?.waiting ? [JSON.parse(run.waiting) as RunWaiting] : []));
+  const waits = runs.flatMap((run) => (run?.waiting ? parsedWait(run.waiting) : []));
   const active = waits.filter((wait) => Date.parse(wait.until) > now);
   return active.sort((a, b) => Date.parse(b.until) - Date.parse(a.until))[0];
+}
+
+/** A run record's `waiting` field; none when it cannot be read (the progress line is no place to fail). */
+function parsedWait(text: string): RunWaiting[] {
+  try {
+    const wait = JSON.parse(text) as Partial<RunWaiting>;
+    return typeof wait.reason === 'string' && typeof wait.until === 'string' ? [{ reason: wait.reason, until: wait.until }] : [];
+  } catch {
+    return [];
+  }
 }
 
 /** "waiting until 12:34:56: <reason>", the time (24-hour) in the local zone. */

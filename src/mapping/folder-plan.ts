@@ -125,7 +125,8 @@ function foldInboxChildren(folders: readonly PlacedFolder[], ns: Namespace): Pla
   const taken = new Set(folders.map((f) => toNormalized(f.segments)));
   return folders.map((folder) => {
     const [first, ...rest] = folder.segments;
-    if (first !== 'INBOX' || rest.length === 0 || taken.has(toNormalized(rest))) return folder;
+    // A child named "inbox" (any case) would become INBOX itself: it keeps its full name.
+    if (first !== 'INBOX' || rest.length === 0 || isInbox(rest[0] as string) || taken.has(toNormalized(rest))) return folder;
     return { ...folder, segments: rest };
   });
 }

@@ -15,10 +15,10 @@ export interface Pop3Capabilities {
 /** A CAPA answer's body, as Pop3Capabilities. */
 export function parseCapa(body: Buffer): Pop3Capabilities {
   const delay = argumentOf(body, 'LOGIN-DELAY');
-  const loginDelaySeconds = delay === undefined ? undefined : Number.parseInt(delay, 10);
+  const loginDelaySeconds = delay !== undefined && /^\d{1,6}$/.test(delay) ? Number(delay) : 0;
   return {
     listed: parseCapabilities(body), saslMechanisms: parseSaslMechanisms(body),
-    ...(loginDelaySeconds !== undefined && Number.isFinite(loginDelaySeconds) && loginDelaySeconds > 0 ? { loginDelaySeconds } : {}),
+    ...(loginDelaySeconds > 0 ? { loginDelaySeconds } : {}),
   };
 }
 

@@ -5,14 +5,13 @@
  * "Cannot display Unicode content" notice unless the client enables UTF8 (RFC 6856).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../support/cli.js';
 import { buildCorpus, type CorpusMessage } from '../../support/corpus.js';
 import { startDovecot, type DovecotServer } from '../../support/dovecot.js';
 import { countMessages, loadMessages, sha256, snapshotAccount } from '../../support/imap-account.js';
 import { startPop3Proxy, type Pop3Proxy } from '../../support/pop3-proxy.js';
 import { startRedis, type RedisServer } from '../../support/redis.js';
 import { startCourier, type CourierServer } from '../../support/servers/courier.js';
-import { accountOn, imapAt, migrateBetween, pop3At, startMigrate, totalOf, verifyBetween } from './server-runs.js';
+import { accountOn, imapAt, migrateBetween, mirrorOnceBetween, pop3At, startMigrate, totalOf, verifyBetween } from './server-runs.js';
 
 let courier: CourierServer;
 let dovecot: DovecotServer;
@@ -81,9 +80,7 @@ describe('Dovecot -> Courier', () => {
   });
 
   it('a mirror pass leaves the target as the source', async () => {
-    const run = await runCli(['mirror', '--once', '--source', imapAt(dovecot, 'src'), '--target', imapAt(courier, 'mirrordst'), '--redis', redis.url], {
-      env: { MAILFERRY_SOURCE_PASSWORD: dovecot.password, MAILFERRY_TARGET_PASSWORD: courier.password }, timeoutMs: 120_000,
-    });
+    const run = await mirrorOnceBetween(dovecot, imapAt(dovecot, 'src'), courier, imapAt(courier, 'mirrordst'), redis.url);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     await expectIdentical('mirrordst');
   });

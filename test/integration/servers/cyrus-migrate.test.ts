@@ -10,13 +10,12 @@
  * - POP3: [LOGIN-DELAY] is waited for, by migrate and by verify, saying so.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../support/cli.js';
 import { buildCorpus, type CorpusMessage } from '../../support/corpus.js';
 import { startDovecot, type DovecotServer } from '../../support/dovecot.js';
 import { countMessages, loadMessages, snapshotAccount } from '../../support/imap-account.js';
 import { startRedis, type RedisServer } from '../../support/redis.js';
 import { startCyrus, type CyrusServer } from '../../support/servers/cyrus.js';
-import { accountOn, imapAt, migrateBetween, pop3At, startMigrate, totalOf, verifyBetween } from './server-runs.js';
+import { accountOn, imapAt, migrateBetween, mirrorOnceBetween, pop3At, startMigrate, totalOf, verifyBetween } from './server-runs.js';
 
 let cyrus: CyrusServer;
 let dovecot: DovecotServer;
@@ -125,9 +124,7 @@ describe('Dovecot -> Cyrus', () => {
   });
 
   it('a mirror pass leaves the target as the source', async () => {
-    const run = await runCli(['mirror', '--once', '--source', imapAt(dovecot, 'src'), '--target', imapAt(cyrus, 'mirrordst'), '--redis', redis.url], {
-      env: { MAILFERRY_SOURCE_PASSWORD: dovecot.password, MAILFERRY_TARGET_PASSWORD: cyrus.password }, timeoutMs: 120_000,
-    });
+    const run = await mirrorOnceBetween(dovecot, imapAt(dovecot, 'src'), cyrus, imapAt(cyrus, 'mirrordst'), redis.url);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     await expectSameCounts('mirrordst');
   });

@@ -15,7 +15,7 @@ import { countMessages, loadMessages, snapshotAccount } from '../../support/imap
 import { holdMaildrop } from '../../support/pop3-holder.js';
 import { startRedis, type RedisServer } from '../../support/redis.js';
 import { startMailutils, type MailutilsServer } from '../../support/servers/mailutils.js';
-import { accountOn, imapAt, migrateBetween, pop3At, startMigrate, totalOf, verifyBetween } from './server-runs.js';
+import { accountOn, imapAt, migrateBetween, mirrorOnceBetween, pop3At, startMigrate, totalOf, verifyBetween } from './server-runs.js';
 
 let mailutils: MailutilsServer;
 let dovecot: DovecotServer;
@@ -28,7 +28,7 @@ const inInbox = corpus.filter((m) => m.folder === 'INBOX').length;
 
 beforeAll(async () => {
   [mailutils, dovecot, redis] = await Promise.all([
-    startMailutils({ users: ['src', 'dst', 'crashdst', 'pop', 'popbusy'] }),
+    startMailutils({ users: ['src', 'dst', 'crashdst', 'mirrordst', 'pop', 'popbusy'] }),
     startDovecot({ users: ['src', 'dst', 'popdst', 'popbusydst'] }),
     startRedis(),
   ]);
@@ -88,6 +88,16 @@ describe('Mailutils as the target', () => {
     for (const [folder, messages] of source) expect(target.get(folder)?.length ?? 0, folder).toBe(messages.length);
     const verify = await verifyBetween(dovecot, imapAt(dovecot, 'src'), mailutils, imapAt(mailutils, 'crashdst'));
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+  });
+});
+
+describe('Mailutils as a mirror target', () => {
+  it('a mirror pass leaves every message there once (its added headers reported as changes)', async () => {
+    const run = await mirrorOnceBetween(dovecot, imapAt(dovecot, 'src'), mailutils, imapAt(mailutils, 'mirrordst'), redis.url);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const verify = await verifyBetween(dovecot, imapAt(dovecot, 'src'), mailutils, imapAt(mailutils, 'mirrordst'));
+    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+    expect(verify.stdout).toMatch(/^VERIFY changed: .* missing=0 extra=0 changed=\d+ flags=0 dates=0$/m);
   });
 });
 

@@ -76,6 +76,11 @@ export function startMigrate(source: ServerRef, sourceUrl: string, target: Serve
   );
 }
 
+/** `mailferry mirror --once` from one account URL to another. */
+export function mirrorOnceBetween(source: ServerRef, sourceUrl: string, target: ServerRef, targetUrl: string, redisUrl: string): Promise<RunResult> {
+  return runCli(['mirror', '--once', '--source', sourceUrl, '--target', targetUrl, '--redis', redisUrl], { env: env(source, target), timeoutMs: 120_000 });
+}
+
 /** `mailferry verify` (text output unless `args` asks for --json). */
 export async function verifyBetween(source: ServerRef, sourceUrl: string, target: ServerRef, targetUrl: string, args: readonly string[] = []): Promise<RunResult> {
   return runCli(['verify', '--source', sourceUrl, '--target', targetUrl, ...args], { env: env(source, target), timeoutMs: 240_000 });

@@ -27,6 +27,7 @@ import { tcpExchange } from '../tcp-probe.js';
 import { makeTempDir, removeTempDir } from '../temp-dir.js';
 import { cyrusConf, cyrusImapdConf, cyrusPaths } from './cyrus-config.js';
 import { ServerNotInstalledError, serversRoot, type MailServer } from './mail-server.js';
+import { fileExists } from '../file-exists.js';
 
 const run = promisify(execFile);
 
@@ -181,7 +182,7 @@ async function findInstall(): Promise<Install> {
   const libRoot = path.join(root, 'usr/lib');
   const candidates = [libRoot, ...(await fs.readdir(libRoot)).map((name) => path.join(libRoot, name))];
   for (const candidate of candidates) {
-    if (await exists(path.join(candidate, 'libcyrus.so.0'))) return { root, binDir, libDir: candidate };
+    if (await fileExists(path.join(candidate, 'libcyrus.so.0'))) return { root, binDir, libDir: candidate };
   }
   throw new ServerNotInstalledError('cyrus', serversRoot());
 }
@@ -285,7 +286,7 @@ function namespacesWork(): Promise<boolean> {
   namespaceProbe ??= (async () => {
     // MAILFERRY_CYRUS_NO_NAMESPACE=1 forces the fallback (logs from master's stdout/stderr only).
     if (process.env['MAILFERRY_CYRUS_NO_NAMESPACE'] === '1') return false;
-    if (process.getuid?.() !== 0 || !(await exists(UNSHARE))) return false;
+    if (process.getuid?.() !== 0 || !(await fileExists(UNSHARE))) return false;
     const probeDir = await fs.mkdtemp(path.join(os.tmpdir(), 'mailferry-cyrus-nsprobe-'));
     try {
       await run(UNSHARE, ['--mount', '--propagation', 'private', '/bin/sh', '-c', NAMESPACE_SCRIPT, 'mailferry-cyrus-ns', probeDir, '/bin/true'], {
@@ -459,18 +460,9 @@ async function readLogs(files: { syslog: string; masterLog: string }, lines: num
 async function waitForFile(file: string, owner: OwnedProcess, deadlineMs: number): Promise<void> {
   const start = Date.now();
   while (Date.now() - start < deadlineMs) {
-    if (await exists(file)) return;
+    if (await fileExists(file)) return;
     if (!owner.running()) throw new Error(`socat exited before creating ${file}`);
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`socat did not create ${file} within ${deadlineMs} ms`);
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await fs.access(file);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -9,6 +9,7 @@ import { ensureMailUsers, type SystemUser } from '../system-users.js';
 import { waitForTcp } from '../tcp-probe.js';
 import { makeTempDir, removeTempDir } from '../temp-dir.js';
 import { ServerNotInstalledError, serversRoot, type MailServer } from './mail-server.js';
+import { fileExists } from '../file-exists.js';
 
 const run = promisify(execFile);
 
@@ -76,7 +77,7 @@ export async function startMailutils(options: StartMailutilsOptions = {}): Promi
   const pop3d = path.join(root, 'usr/sbin/pop3d');
   const nssWrapper = path.join(root, 'usr/lib/x86_64-linux-gnu/libnss_wrapper.so');
   for (const file of [imap4d, pop3d, nssWrapper]) {
-    if (!(await exists(file))) throw new ServerNotInstalledError('mailutils', serversRoot());
+    if (!(await fileExists(file))) throw new ServerNotInstalledError('mailutils', serversRoot());
   }
   const mailUser = await ensureMailUsers();
   const mailGid = await groupId('mail');
@@ -304,13 +305,4 @@ async function groupId(name: string): Promise<number> {
     // Fall through.
   }
   throw new Error(`mailutils: system group ${name} is missing (Debian creates it in base-passwd)`);
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await fs.access(file);
-    return true;
-  } catch {
-    return false;
-  }
 }
