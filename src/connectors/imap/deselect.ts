@@ -5,7 +5,8 @@
  * Why: GNU Mailutils (mbox) keeps its view of a folder selected read-write and writes it
  * back when the session leaves it, dropping the messages APPENDed to it meanwhile; a
  * target that appended 30 messages to its selected folder kept 1. Appending with no
- * folder selected is what mail clients do, and every server handles it.
+ * folder selected is what mail clients do, and every server handles it. (The target
+ * does so on servers without UIDPLUS, see imap-target.ts.)
  *
  * UNSELECT (RFC 3691) where offered; imapflow has no command for it, so it goes through
  * `exec` and imapflow's state is set as its own CLOSE sets it (checked by the imapflow

@@ -1,9 +1,11 @@
 /**
- * An IMAP account written as a target. Messages are appended with no folder selected
- * (deselect.ts: a server may lose what is appended to the folder a session holds open);
- * so imapflow, which filters APPEND flags by the selected folder's PERMANENTFLAGS, passes
- * them as given, and the engine keeps to what flagPolicy() read. The connection never
- * CLOSEs a folder selected read-write (that would expunge \Deleted messages).
+ * An IMAP account written as a target. imapflow filters APPEND flags by the selected
+ * folder's PERMANENTFLAGS (and EXAMINE reports none), so a message is appended with the
+ * target folder selected read-write, or with no folder selected (then the flags pass as
+ * given, and the engine keeps to what flagPolicy() read). The latter on servers without
+ * UIDPLUS: those are the old, often mbox-backed ones, and GNU Mailutils loses what is
+ * appended to the folder a session holds open (deselect.ts). The connection never CLOSEs
+ * a folder selected read-write (that would expunge \Deleted messages).
  */
 import type {
   AppendItem, AppendResult, EnsuredFolder, FlagPolicy, FolderInfo, FolderStatus, ListFoldersOptions, ListOptions, MessageFlags, MessageMeta,
@@ -92,7 +94,7 @@ export class ImapTarget implements TargetConnector, MirrorTarget {
   }
 
   async append(path: string, item: AppendItem): Promise<AppendResult> {
-    await this.session.deselect();
+    await this.prepareAppend(path);
     const client = await this.session.imap();
     let response;
     try {
@@ -104,8 +106,14 @@ export class ImapTarget implements TargetConnector, MirrorTarget {
     return response.uid ? { uid: response.uid } : {};
   }
 
+  /** The target folder selected read-write, or none on a server without UIDPLUS (see the class comment). */
+  private async prepareAppend(path: string): Promise<void> {
+    if (this.session.hasCapability('UIDPLUS')) await this.session.select(path, false);
+    else await this.session.deselect();
+  }
+
   async appendBatch(path: string, items: readonly AppendItem[]): Promise<AppendResult[]> {
-    await this.session.deselect();
+    await this.prepareAppend(path);
     const client = await this.session.imap();
     let uids: number[];
     try {

@@ -38,7 +38,7 @@ export async function copyFolder(input: CopyInput, source: CopySource, sourcePat
   const store: Omit<StoreContext, 'committedTargetUidNext'> = { input, window: start.window, policy: await target.flagPolicy(targetPath), markerOf, tally };
   let work = newPageWork(cursor.target.uidNext);
   // Appends are checked against what the target stored, UID-less ones from its UIDNEXT now on (target-changes.ts).
-  const changeCheck = { target, path: targetPath, changes: tally.targetChanges, log: input.log };
+  const changeCheck = { target, path: targetPath, changes: tally.targetChanges, log: input.log, checkAll: true };
   let uncheckedFrom = start.targetStatus.uidNext;
   let done = 0;
 

@@ -19,6 +19,20 @@ export function bodyStart(raw: Buffer): number {
   return ends.length === 0 ? raw.length : Math.min(...ends);
 }
 
+/**
+ * Whether a message has what the rewrites seen so far act on: 8-bit bytes in its header
+ * block (Cyrus's munge8bit) or a line ending in a bare LF (servers that store or serve
+ * CRLF). Other messages came back unchanged from every target that kept UIDs.
+ */
+export function hasRewriteTriggers(raw: Buffer): boolean {
+  const header = headerBlock(raw);
+  for (const byte of header) if (byte >= 0x80) return true;
+  for (let at = raw.indexOf(0x0a); at !== -1; at = raw.indexOf(0x0a, at + 1)) {
+    if (at === 0 || raw[at - 1] !== 0x0d) return true;
+  }
+  return false;
+}
+
 /** The header block, the empty line that ends it included. */
 export function headerBlock(raw: Buffer): Buffer {
   return raw.subarray(0, bodyStart(raw));

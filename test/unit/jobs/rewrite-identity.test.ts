@@ -9,6 +9,7 @@ import {
   bodyStart,
   describeChange,
   describeRewrite,
+  hasRewriteTriggers,
   headerBlock,
   messageIdOf,
   shapeOfMessage,
@@ -144,5 +145,20 @@ describe('describeChange / describeRewrite', () => {
   it('a header removed (nothing added): rewritten', () => {
     const copy = latin1(HEADER.replace(/Subject: [^\r]*\r\n/, '') + BODY);
     expect(describeChange(shapeOfMessage(original), shapeOfMessage(copy))).toBe('rewritten');
+  });
+});
+
+describe('hasRewriteTriggers: what the run checks after its first page', () => {
+  it('a 7-bit CRLF message has none', () => {
+    expect(hasRewriteTriggers(Buffer.from('Subject: hi\r\nMessage-ID: <a@b>\r\n\r\nbody with ü in it\r\n', 'utf8'))).toBe(false);
+  });
+
+  it('8-bit bytes in the header block are one (Cyrus munge8bit acts on them)', () => {
+    expect(hasRewriteTriggers(Buffer.from('Subject: Привет\r\n\r\nbody\r\n', 'utf8'))).toBe(true);
+  });
+
+  it('a bare LF anywhere is one', () => {
+    expect(hasRewriteTriggers(Buffer.from('Subject: hi\r\n\r\nline one\nline two\r\n', 'latin1'))).toBe(true);
+    expect(hasRewriteTriggers(Buffer.from('\nSubject: hi\r\n\r\n', 'latin1'))).toBe(true);
   });
 });
