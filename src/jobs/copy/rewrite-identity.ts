@@ -70,7 +70,8 @@ export function survivingIdentity(raw: Buffer): string {
 export interface CopyShape {
   readonly size: number;
   readonly headerLength: number;
-  readonly fieldNames: readonly string[];
+  /** The header field names, one per line (one string: verify keeps a shape per message). */
+  readonly fieldNames: string;
   /** SHA-256 of the header block. */
   readonly headerHash: string;
   /** SHA-256 of the header block with every 8-bit byte read as 'X'. */
@@ -81,7 +82,7 @@ export function shapeOf(header: Buffer, size: number): CopyShape {
   const asX = Buffer.from(header);
   for (let i = 0; i < asX.length; i++) if ((asX[i] as number) >= 0x80) asX[i] = 0x58;
   return {
-    size, headerLength: header.length, fieldNames: fieldNames(header),
+    size, headerLength: header.length, fieldNames: fieldNames(header).join('\n'),
     headerHash: createHash('sha256').update(header).digest('hex'), headerAsX: createHash('sha256').update(asX).digest('hex'),
   };
 }
@@ -95,13 +96,15 @@ export function describeRewrite(sent: Buffer, stored: StoredCopy): string | unde
   return describeChange(shapeOfMessage(sent), shapeOf(stored.header, stored.size));
 }
 
-/** How a copy changed, from the two shapes; undefined when size and header block are the same. */export function describeChange(sent: CopyShape, stored: CopyShape): string | undefined {
+/** How a copy changed, from the two shapes; undefined when size and header block are the same. */
+export function describeChange(sent: CopyShape, stored: CopyShape): string | undefined {
   const sameHeader = sent.headerHash === stored.headerHash;
   if (sameHeader && sent.size === stored.size) return undefined;
   if (!sameHeader && sent.size === stored.size && sent.headerLength === stored.headerLength && sent.headerAsX === stored.headerAsX) {
     return "8-bit bytes in headers replaced by 'X'";
   }
-  const added = [...new Set(stored.fieldNames.filter((name) => !sent.fieldNames.includes(name)))];
+  const sentNames = new Set(sent.fieldNames.split('\n'));
+  const added = [...new Set(stored.fieldNames.split('\n').filter((name) => name !== '' && !sentNames.has(name)))];
   const sameBodySize = stored.size - stored.headerLength === sent.size - sent.headerLength;
   if (added.length > 0 && sameBodySize) return `headers added (${added.join(', ')})`;
   if (sameHeader) return 'body changed';
