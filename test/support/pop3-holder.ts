@@ -2,7 +2,7 @@ import net from 'node:net';
 
 /** A POP3 session that logs in and holds the maildrop (its lock) until released. */
 export interface Pop3Holder {
-  /** QUIT and close: the server lets the next session in. */
+  /** QUIT and close: the server lets the next session in. Calling it again waits for the same. */
   release(): Promise<void>;
 }
 
@@ -34,11 +34,13 @@ export async function holdMaildrop(port: number, user: string, password: string)
   await waitFor(2);
   socket.write(`PASS ${password}\r\n`);
   await waitFor(3);
+  let released: Promise<void> | undefined;
   return {
-    release: () => new Promise<void>((resolve) => {
+    // Once: a second call waits for the same QUIT.
+    release: () => (released ??= new Promise<void>((resolve) => {
       socket.once('close', () => resolve());
       socket.end('QUIT\r\n');
       setTimeout(() => { socket.destroy(); resolve(); }, 5_000).unref();
-    }),
+    })),
   };
 }

@@ -122,14 +122,20 @@ describe('Mailutils pop3d as the source', () => {
     await mailutils.deliver('popbusy', corpus.slice(0, 5).map((m) => m.raw));
     const holder = await holdMaildrop(mailutils.pop3Port, 'popbusy', mailutils.password);
     const started = startMigrate(mailutils, pop3At(mailutils, 'popbusy', '&auth=user'), dovecot, imapAt(dovecot, 'popbusydst'), { redisUrl: redis.url });
-    let stderr = '';
-    started.child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8'); });
-    const deadline = Date.now() + 20_000;
-    while (!/waiting until .*another session holds the mailbox/.test(stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
-    expect(stderr).toMatch(/waiting until \S+: .*another session holds the mailbox.*\[IN-USE\]/);
-    await holder.release();
-    const result = await started.result;
-    expect(result.code, result.stderr).toBe(0);
-    expect(await countMessages(accountOn(dovecot, 'popbusydst'), 'INBOX')).toBe(5);
+    try {
+      let stderr = '';
+      started.child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8'); });
+      const deadline = Date.now() + 20_000;
+      while (!/waiting until .*another session holds the mailbox/.test(stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+      expect(stderr).toMatch(/waiting until \d\d:\d\d:\d\d: .*another session holds the mailbox.*\[IN-USE\]/);
+      await holder.release();
+      const result = await started.result;
+      expect(result.code, result.stderr).toBe(0);
+      expect(await countMessages(accountOn(dovecot, 'popbusydst'), 'INBOX')).toBe(5);
+    } finally {
+      // A failed expectation must not leave the run waiting on a server that is about to stop.
+      await holder.release();
+      if (started.child.exitCode === null && started.child.signalCode === null) started.child.kill('SIGKILL');
+    }
   });
 });
