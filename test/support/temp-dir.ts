@@ -38,7 +38,8 @@ export async function makeTempDir(kind: string): Promise<string> {
 /** Remove a directory made by {@link makeTempDir} now (unless MAILFERRY_TEST_KEEP_DIRS=1). */
 export async function removeTempDir(dir: string): Promise<void> {
   live.delete(dir);
-  if (!keep) await fs.promises.rm(dir, { recursive: true, force: true });
+  // Retries: a server stopping may still write a file while its directory goes (ENOTEMPTY).
+  if (!keep) await fs.promises.rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
 }
 
 /** Delete harness dirs whose owning process no longer exists. */
