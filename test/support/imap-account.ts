@@ -95,6 +95,9 @@ export async function snapshotAccount(account: AccountRef): Promise<AccountSnaps
         if (exists > 0) {
           // Only hashing inside the loop: issuing IMAP commands here would deadlock imapflow.
           for await (const msg of client.fetch('1:*', { flags: true, internalDate: true, size: true, source: true })) {
+            // An unsolicited FETCH (another session, e.g. a running mirror, changed flags)
+            // carries FLAGS only; the answer for that message comes in its own response.
+            if (msg.source === undefined && msg.size === undefined) continue;
             prints.push(fingerprint(msg.source, msg.flags, msg.internalDate, msg.size));
           }
         }
