@@ -6,6 +6,7 @@
  * most `maxWaitMs` in all, then the server's answer stands.
  */
 import { isConnectorError } from '../connectors/connector-error.js';
+import { DEFAULT_LATER_MS } from '../jobs/queue/retry-policy.js';
 import { describeWait } from './progress.js';
 
 export interface ServerWaitOptions {
@@ -14,7 +15,6 @@ export interface ServerWaitOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-const DEFAULT_WAIT_MS = 60_000;
 
 export async function waitingForServer<T>(attempt: () => Promise<T>, say: (line: string) => void, options: ServerWaitOptions = {}): Promise<T> {
   const { maxWaitMs = 15 * 60_000, sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)) } = options;
@@ -24,7 +24,7 @@ export async function waitingForServer<T>(attempt: () => Promise<T>, say: (line:
       return await attempt();
     } catch (error) {
       if (!isConnectorError(error) || error.retry !== 'later') throw error;
-      const ms = error.retryAfterMs ?? DEFAULT_WAIT_MS;
+      const ms = error.retryAfterMs ?? DEFAULT_LATER_MS;
       if (waited + ms > maxWaitMs) throw error;
       say(describeWait({ reason: error.message, until: new Date(Date.now() + ms).toISOString() }));
       await sleep(ms);

@@ -27,8 +27,9 @@ export async function createFolder(session: ImapSession, path: string): Promise<
   }
 }
 
+/** ASCII-only, any case, as mapping/folder-path.ts: a Turkish "ınbox" upper-cases to INBOX but is another name. */
 function isInbox(path: string): boolean {
-  return path.toUpperCase() === 'INBOX';
+  return /^inbox$/i.test(path);
 }
 
 /** Whether LIST shows `path` (INBOX in any case). */

@@ -55,10 +55,10 @@ export async function checkStoredCopies(check: ChangeCheck, appended: readonly S
     const uidless = sent.filter((s) => s.uid === undefined);
     if (uidless.length === 0 || recovery.kind !== 'uid-window') return from;
     const uids = (await recovery.listWindow(check.path, from)).map((m) => m.uid);
-    const appeared = [...(await storedCopies(check.path, uids))];
+    const appeared = [...(await storedCopies(check.path, uids)).values()].map((stored) => ({ stored, messageId: messageIdOf(stored.header) }));
     for (const copy of uidless) {
-      const at = copy.messageId === undefined ? -1 : appeared.findIndex(([, stored]) => messageIdOf(stored.header) === copy.messageId);
-      if (at >= 0) compare(check, copy, appeared.splice(at, 1)[0]?.[1]);
+      const at = copy.messageId === undefined ? -1 : appeared.findIndex((a) => a.messageId === copy.messageId);
+      if (at >= 0) compare(check, copy, appeared.splice(at, 1)[0]?.stored);
     }
     return Math.max(from, ...uids.map((uid) => uid + 1));
   } catch (error) {

@@ -11,6 +11,9 @@ import { isMappingError } from '../../mapping/index.js';
 import { LeaseHeldError } from '../../state/index.js';
 import { InterruptedError } from './interrupted-error.js';
 
+/** How long a "later" answer that names no time is waited for (run-waiting.ts and verify say the same). */
+export const DEFAULT_LATER_MS = 60_000;
+
 /** How long to wait before looking at a folder another worker holds. */
 const BUSY_DELAY_MS = 5000;
 
@@ -33,7 +36,7 @@ export async function rethrowForQueue(error: unknown, job: Job, token: string | 
     throw new DelayedError(error.message);
   }
   if (isConnectorError(error) && error.retry === 'later') {
-    await job.moveToDelayed(Date.now() + (error.retryAfterMs ?? 60_000), token);
+    await job.moveToDelayed(Date.now() + (error.retryAfterMs ?? DEFAULT_LATER_MS), token);
     throw new DelayedError(error.message);
   }
   if (isPermanent(error)) throw new UnrecoverableError((error as Error).message);

@@ -6,11 +6,11 @@
  */
 import { isConnectorError } from '../../connectors/connector-error.js';
 import type { RunStore } from '../../state/index.js';
+import { DEFAULT_LATER_MS } from './retry-policy.js';
 
-const DEFAULT_WAIT_MS = 60_000;
 
 export async function noteWaiting(runs: RunStore, runId: string, error: unknown, now = Date.now()): Promise<void> {
   if (!isConnectorError(error) || error.retry !== 'later') return;
-  const until = new Date(now + (error.retryAfterMs ?? DEFAULT_WAIT_MS)).toISOString();
+  const until = new Date(now + (error.retryAfterMs ?? DEFAULT_LATER_MS)).toISOString();
   await runs.setWaiting(runId, { reason: error.message, until });
 }

@@ -25,14 +25,12 @@ interface WindowEntry {
   hash?: string;
   /** Its rewrite-surviving identity, once fetched. */
   identity?: string;
-  messageId?: string;
   claimed: boolean;
 }
 
 export class UidWindow implements RecoveryWindow {
   private bySize = new Map<number, WindowEntry[]>();
   private readonly claimedRewritten = new Map<string, string>();
-  private messageIdsRead = false;
 
   private constructor(private readonly recovery: UidWindowRecovery, private readonly path: string, private readonly fromUid: number) {}
 
@@ -90,11 +88,13 @@ export class UidWindow implements RecoveryWindow {
 
   /** Claims copies the target rewrote: same Message-ID (or none on both), same identity (Message-ID, Date, body). */
   private async claimRewritten(messages: readonly WindowCandidate[], claims: Map<string, number>): Promise<void> {
-    if (!this.entries().some((e) => !e.claimed)) return;
-    await this.readMessageIds();
-    const wanted = messages.map((message) => ({ message, messageId: messageIdOf(message.raw) ?? '' }));
-    const ids = new Set(wanted.map((w) => w.messageId));
-    const toFetch = this.entries().filter((e) => !e.claimed && e.identity === undefined && ids.has(e.messageId ?? ''));
+    if (this.entries().every((e) => e.claimed)) return;
+    const byMessageId = await this.entriesByMessageId();
+    const wanted = messages.flatMap((message) => {
+      const candidates = (byMessageId.get(messageIdOf(message.raw) ?? '') ?? []).filter((e) => !e.claimed);
+      return candidates.length === 0 ? [] : [{ message, candidates }];
+    });
+    const toFetch = [...new Set(wanted.flatMap((w) => w.candidates.filter((e) => e.identity === undefined)))];
     if (toFetch.length > 0) {
       const byUid = new Map(toFetch.map((entry) => [entry.uid, entry]));
       for (const raw of await this.recovery.fetchRaw(this.path, [...byUid.keys()])) {
@@ -104,9 +104,9 @@ export class UidWindow implements RecoveryWindow {
         this.storedCopies.set(entry.uid, { size: raw.raw.length, header: headerBlock(raw.raw) });
       }
     }
-    for (const { message, messageId } of wanted) {
+    for (const { message, candidates } of wanted) {
       const identity = survivingIdentity(message.raw);
-      const entry = this.entries().find((e) => !e.claimed && (e.messageId ?? '') === messageId && e.identity === identity);
+      const entry = candidates.find((e) => !e.claimed && e.identity === identity);
       if (!entry) continue;
       entry.claimed = true;
       claims.set(message.key, entry.uid);
@@ -116,16 +116,21 @@ export class UidWindow implements RecoveryWindow {
   }
 
   private readonly storedCopies = new Map<number, StoredCopy>();
+  private byMessageId: Map<string, WindowEntry[]> | undefined;
 
-  /** The Message-IDs of the window's messages (ENVELOPE), read once. */
-  private async readMessageIds(): Promise<void> {
-    if (this.messageIdsRead) return;
-    this.messageIdsRead = true;
+  /** The window's messages by Message-ID ('' for none), read once (ENVELOPE). */
+  private async entriesByMessageId(): Promise<Map<string, WindowEntry[]>> {
+    if (this.byMessageId) return this.byMessageId;
     const byUid = new Map(this.entries().map((entry) => [entry.uid, entry]));
+    const index = new Map<string, WindowEntry[]>();
     for (const meta of await this.recovery.listWindow(this.path, this.fromUid, { withMessageId: true })) {
       const entry = byUid.get(meta.uid);
-      if (entry && meta.messageId !== undefined) entry.messageId = meta.messageId.trim();
+      if (!entry) continue;
+      const messageId = meta.messageId?.trim() ?? '';
+      index.set(messageId, [...(index.get(messageId) ?? []), entry]);
     }
+    this.byMessageId = index;
+    return index;
   }
 
   private entries(): WindowEntry[] {

@@ -15,25 +15,13 @@ import {
   shapeOfMessage,
   survivingIdentity,
 } from '../../../src/jobs/copy/rewrite-identity.js';
-
-const latin1 = (text: string) => Buffer.from(text, 'latin1');
+import { latin1, munged, withMboxHeaders } from '../../support/target-rewrites.js';
 
 const HEADER = 'Message-ID: <a1@example.org>\r\nDate: Mon, 1 Jan 2024 10:00:00 +0000\r\nSubject: Gr\xfc\xdfe aus K\xf6ln\r\n\r\n';
 const BODY = 'Hello,\r\nsee you.\r\n';
 /** A message with 8-bit bytes in its Subject (latin1). */
 const original = latin1(HEADER + BODY);
 
-/** What Cyrus stores with munge8bit: every 8-bit header byte an 'X', same length. */
-function munged(raw: Buffer): Buffer {
-  const end = bodyStart(raw);
-  return Buffer.from(raw.map((byte, i) => (i < end && byte >= 0x80 ? 0x58 : byte)));
-}
-
-/** What an mbox server stores: Status: and X-UID: appended to the header block. */
-function withMboxHeaders(raw: Buffer): Buffer {
-  const end = bodyStart(raw);
-  return Buffer.concat([raw.subarray(0, end - 2), latin1('Status: RO\r\nX-UID: 5\r\n\r\n'), raw.subarray(end)]);
-}
 
 describe('bodyStart / headerBlock', () => {
   it('a CRLF message: the body starts after CRLF CRLF, which the header block includes', () => {

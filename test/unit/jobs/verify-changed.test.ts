@@ -6,23 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { bodyStart, shapeOfMessage, survivingIdentity } from '../../../src/jobs/copy/rewrite-identity.js';
+import { shapeOfMessage, survivingIdentity } from '../../../src/jobs/copy/rewrite-identity.js';
 import { compareDigests, type MessageDigest } from '../../../src/jobs/verify/verify-folder.js';
-
-const latin1 = (text: string) => Buffer.from(text, 'latin1');
+import { latin1, munged, withMboxHeaders } from '../../support/target-rewrites.js';
 
 const original = latin1('Message-ID: <m1@example.org>\r\nDate: Mon, 1 Jan 2024 10:00:00 +0000\r\nSubject: \xc4rger\r\n\r\nbody\r\n');
 const other = latin1('Message-ID: <m2@example.org>\r\nDate: Mon, 1 Jan 2024 11:00:00 +0000\r\nSubject: plain\r\n\r\nother body\r\n');
 
-function munged(raw: Buffer): Buffer {
-  const end = bodyStart(raw);
-  return Buffer.from(raw.map((byte, i) => (i < end && byte >= 0x80 ? 0x58 : byte)));
-}
-
-function withMboxHeaders(raw: Buffer): Buffer {
-  const end = bodyStart(raw);
-  return Buffer.concat([raw.subarray(0, end - 2), latin1('Status: RO\r\nX-UID: 5\r\n\r\n'), raw.subarray(end)]);
-}
 
 /** A digest as verify builds it for a message read exactly. */
 function digest(id: number, raw: Buffer, exact = true): MessageDigest {
