@@ -110,15 +110,16 @@ describe('IMAP connector with OAuth (Dovecot oauth2 passdb)', () => {
       await second.close();
       expect(tokenRequestsOf(APPS.expiry)).toBe(2);
 
-      // The client is told an hour, Dovecot sees the token expire after 1 s (skew, revocation).
+      // The client is told an hour, Dovecot sees the token expire after 3 s (skew, revocation):
+      // long enough for the third login on a loaded CI machine (1 s was seen to lapse in it).
       // Another app (so a fresh provider): its first token will look valid for an hour.
       tokens.lifetimeSeconds = 3600;
-      tokens.validForSeconds = 1;
+      tokens.validForSeconds = 3;
       const skewed = ccAccount(APPS.skewed, 'ccsrc');
       const third = new ImapSource(skewed);
       await third.connect();
       await third.close();
-      await sleep(1500);
+      await sleep(3500);
       tokens.validForSeconds = undefined;
       const before = tokens.introspections.length;
       const fourth = new ImapSource(skewed);

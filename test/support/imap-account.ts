@@ -95,9 +95,10 @@ export async function snapshotAccount(account: AccountRef): Promise<AccountSnaps
         if (exists > 0) {
           // Only hashing inside the loop: issuing IMAP commands here would deadlock imapflow.
           for await (const msg of client.fetch('1:*', { flags: true, internalDate: true, size: true, source: true })) {
-            // An unsolicited FETCH (another session, e.g. a running mirror, changed flags)
-            // carries FLAGS only; the answer for that message comes in its own response.
-            if (msg.source === undefined && msg.size === undefined) continue;
+            // An unsolicited FETCH (another session, e.g. a running mirror, changed flags or
+            // expunged the message) carries no body; a body that is there comes in its own
+            // response. A message left out makes the snapshot differ, never pass.
+            if (!Buffer.isBuffer(msg.source)) continue;
             prints.push(fingerprint(msg.source, msg.flags, msg.internalDate, msg.size));
           }
         }
