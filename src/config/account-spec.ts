@@ -104,8 +104,25 @@ export interface EwsAccountSpec extends AccountBase {
   readonly oauth?: EwsOAuthSpec;
 }
 
+/**
+ * A mailbox in Exchange Online read through Microsoft Graph with app-only tokens of an
+ * Entra app (Mail.Read). `user` is the mailbox; `host`/`port` are the Graph endpoint's (the
+ * governor counts requests' connections there). The secret is the client secret, or with
+ * credential 'certificate' the PEM file of the app's certificate and private key.
+ */
+export interface GraphAccountSpec extends AccountBase {
+  readonly kind: 'graph';
+  /** The API root, e.g. https://graph.microsoft.com/v1.0. */
+  readonly endpoint: string;
+  readonly tenant: string;
+  readonly clientId: string;
+  /** The token authority's origin, e.g. https://login.microsoftonline.com. */
+  readonly authority: string;
+  readonly credential: 'secret' | 'certificate';
+}
+
 /** An account on a mail server: reached over the network with a secret. */
-export type NetworkAccountSpec = ImapAccountSpec | Pop3AccountSpec | EwsAccountSpec;
+export type NetworkAccountSpec = ImapAccountSpec | Pop3AccountSpec | EwsAccountSpec | GraphAccountSpec;
 
 /** A local Maildir++ directory: a backup target and a restore source (no server, no secret). */
 export interface MaildirAccountSpec {
@@ -122,6 +139,7 @@ export type AccountSpec = NetworkAccountSpec | MaildirAccountSpec;
  */
 export function accountLabel(account: AccountSpec): string {
   if (account.kind === 'maildir') return `maildir:${account.path}`;
+  if (account.kind === 'graph') return `${account.user} via ${account.host}${account.port === 443 ? '' : `:${account.port}`}`;
   const label = `${account.user}@${account.host}:${account.port}`;
   return account.kind === 'ews' && account.impersonate !== undefined ? `${label} for ${account.impersonate}` : label;
 }

@@ -3,6 +3,7 @@
  *   imaps://USER@HOST[:PORT]  pop3s://USER@HOST[:PORT]   implicit TLS
  *   imap://USER@HOST[:PORT]   pop3://USER@HOST[:PORT]    STARTTLS / STLS required
  *   ews://USER@HOST[:PORT]/EWS/Exchange.asmx              HTTPS
+ *   graph://USER@DOMAIN?tenant=...&client=...               Microsoft Graph (graph-url.ts)
  *   maildir:///ABSOLUTE/PATH                              a local Maildir++ directory
  * Plaintext only with `?tls=off`. POP3 also takes `?auth=user|apop|oauth|oauth-refresh`; EWS takes
  * `?auth=ntlm|basic|oauth|bearer` and `?impersonate=ADDRESS`.
@@ -35,9 +36,14 @@
  */
 import type { AccountSpec, EwsAuth, EwsOAuthSpec, MailOAuthSpec, MaildirAccountSpec, NetworkAccountSpec, Pop3Auth, SecretRef, TlsMode } from './account-spec.js';
 import { ConfigError } from './config-error.js';
+import { checkClientId, checkTenant, DEFAULT_OAUTH_AUTHORITY, DOMAIN, GUID, NO_TENANT } from './entra-ids.js';
+import { parseGraphUrl } from './graph-url.js';
+
+/** The kinds with a scheme of their own here (graph:// has graph-url.ts). */
+type SchemeKind = Exclude<NetworkAccountSpec['kind'], 'graph'>;
 
 interface Scheme {
-  readonly kind: NetworkAccountSpec['kind'];
+  readonly kind: SchemeKind;
   readonly port: number;
   /** TLS from the first byte; otherwise STARTTLS (or, for EWS, plain HTTP when `?tls=off`). */
   readonly implicitTls: boolean;
@@ -54,7 +60,7 @@ const SCHEMES = new Map<string, Scheme>([
 ]);
 
 /** Parameters each kind accepts, besides `tls`. */
-const PARAMS: Record<NetworkAccountSpec['kind'], readonly string[]> = {
+const PARAMS: Record<SchemeKind, readonly string[]> = {
   imap: ['tls', 'auth', 'tenant', 'client', 'authority', 'token-url', 'scope'],
   pop3: ['tls', 'auth', 'tenant', 'client', 'authority', 'token-url', 'scope'],
   ews: ['tls', 'auth', 'impersonate', 'tenant', 'client', 'authority'],
@@ -72,14 +78,9 @@ const GOOGLE_HOSTS = /(^|\.)(gmail|googlemail)\.com$/;
 const MICROSOFT_MAIL_HOSTS = new Set(['outlook.office365.com', 'imap-mail.outlook.com', 'pop-mail.outlook.com', 'outlook.office.com']);
 /** The EWS parameters of `auth=oauth` (client credentials) only. */
 const OAUTH_PARAMS = ['tenant', 'client', 'authority'] as const;
-export const DEFAULT_OAUTH_AUTHORITY = 'https://login.microsoftonline.com';
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
-/** Authority paths that name no tenant; the client credentials grant needs one. */
-const NO_TENANT = new Set(['common', 'organizations', 'consumers']);
 const EWS_DEFAULT_PATH = '/EWS/Exchange.asmx';
 
-const EXPECTED = 'imaps://USER@HOST[:PORT], imap://USER@HOST[:PORT], pop3s://USER@HOST[:PORT], pop3://USER@HOST[:PORT], ews://USER@HOST[:PORT]/EWS/Exchange.asmx or maildir:///PATH';
+const EXPECTED = 'imaps://USER@HOST[:PORT], imap://USER@HOST[:PORT], pop3s://USER@HOST[:PORT], pop3://USER@HOST[:PORT], ews://USER@HOST[:PORT]/EWS/Exchange.asmx, graph://USER@DOMAIN?tenant=...&client=... or maildir:///PATH';
 
 export function parseAccountUrl(text: string, what: string, secret: SecretRef, caFile?: string): AccountSpec {
   let url: URL;
@@ -90,9 +91,10 @@ export function parseAccountUrl(text: string, what: string, secret: SecretRef, c
   }
   const name = url.protocol.replace(/:$/, '').toLowerCase();
   if (name === 'maildir') return parseMaildirUrl(url, text, what);
+  if (name === 'graph') return parseGraphUrl(url, what, secret, caFile);
   const scheme = SCHEMES.get(name);
   if (scheme === undefined) {
-    throw new ConfigError(`${what}: unsupported scheme "${name}:"; use imaps:// or pop3s:// (TLS), imap:// or pop3:// (STARTTLS), ews:// (Exchange) or maildir:/// (a local directory)`);
+    throw new ConfigError(`${what}: unsupported scheme "${name}:"; use imaps:// or pop3s:// (TLS), imap:// or pop3:// (STARTTLS), ews:// (Exchange), graph:// (Microsoft 365 through Graph) or maildir:/// (a local directory)`);
   }
   if (url.password) {
     throw new ConfigError(`${what}: do not put the password in the URL (it shows in "ps"); use the environment variable or --*-password-file`);
@@ -171,19 +173,8 @@ function clientCredentials(params: Map<string, string>, what: string): { tenant:
   if (!tenant) throw new ConfigError(`${what}: ?auth=oauth needs &tenant=TENANT_ID, the directory (tenant) id of the Entra app`);
   if (!client) throw new ConfigError(`${what}: ?auth=oauth needs &client=CLIENT_ID, the application (client) id of the Entra app`);
   checkTenant(tenant, what);
-  if (!GUID.test(client)) {
-    throw new ConfigError(`${what}: ?client= takes the application (client) id, a GUID such as 11111111-2222-3333-4444-555555555555`);
-  }
+  checkClientId(client, what);
   return { tenant: tenant.toLowerCase(), clientId: client.toLowerCase(), authority: oauthAuthority(params.get('authority'), what) };
-}
-
-function checkTenant(tenant: string, what: string): void {
-  if (NO_TENANT.has(tenant.toLowerCase())) {
-    throw new ConfigError(`${what}: ?tenant=${tenant} names no tenant; app-only tokens need the directory (tenant) id or its domain`);
-  }
-  if (!GUID.test(tenant) && !DOMAIN.test(tenant)) {
-    throw new ConfigError(`${what}: ?tenant= takes the directory (tenant) id, a GUID, or a domain such as contoso.onmicrosoft.com`);
-  }
 }
 
 /**
@@ -282,7 +273,7 @@ function parseMaildirUrl(url: URL, text: string, what: string): MaildirAccountSp
 }
 
 /** The URL's parameters, each known to this kind and given at most once; `tls` only as "off". */
-function readParams(url: URL, what: string, kind: NetworkAccountSpec['kind']): Map<string, string> {
+function readParams(url: URL, what: string, kind: SchemeKind): Map<string, string> {
   const known = PARAMS[kind];
   const params = new Map<string, string>();
   for (const [key, value] of url.searchParams) {

@@ -148,7 +148,9 @@ function toLoadedConfig(file: string, config: ConfigFile): LoadedConfig {
   };
   const accounts = new Map(Object.entries(config.accounts).map(([name, account]) => {
     const parsed = parseAccountUrl(withPlaintext(account.url, account.tls !== undefined), `${file}: accounts.${name}.url`, account.password ?? { env: '' }, account.caFile);
-    if (parsed.kind !== 'maildir' && account.password === undefined) {
+    // A Graph account with certificate credentials has its secret in the certificate's file.
+    const certificate = parsed.kind === 'graph' && parsed.credential === 'certificate';
+    if (parsed.kind !== 'maildir' && !certificate && account.password === undefined) {
       throw new ConfigError(`${file}: accounts.${name}.password: required for a server account: { env: VARIABLE_NAME } or { file: /path/to/file }`);
     }
     const spec = parsed.kind === 'maildir' || account.maxConnections === undefined ? parsed : { ...parsed, maxConnections: account.maxConnections };

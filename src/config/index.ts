@@ -1,8 +1,9 @@
 export type {
-  AccountSpec, EwsAccountSpec, EwsAuth, EwsOAuthSpec, ImapAccountSpec, MaildirAccountSpec, NetworkAccountSpec, Pop3AccountSpec, Pop3Auth, SecretRef, TlsMode,
+  AccountSpec, EwsAccountSpec, EwsAuth, EwsOAuthSpec, GraphAccountSpec, ImapAccountSpec, MaildirAccountSpec, NetworkAccountSpec, Pop3AccountSpec, Pop3Auth, SecretRef, TlsMode,
 } from './account-spec.js';
 export { accountIdentity, accountLabel } from './account-spec.js';
 export { parseAccountUrl } from './account-url.js';
+export { DEFAULT_GRAPH_ENDPOINT } from './graph-url.js';
 export { ConfigError } from './config-error.js';
 export { loadConfigFile, type ConnectionLimitsGiven, type LoadedConfig } from './config-file.js';
 export { parsePort, readEnvironment, SOURCE_PASSWORD_ENV, TARGET_PASSWORD_ENV, type Environment } from './environment.js';

@@ -11,6 +11,9 @@ export function checkPairKinds(source: AccountSpec, target: AccountSpec, what: s
   if (target.kind === 'pop3') {
     throw new ConfigError(`${what}: the target is a POP3 account, but POP3 can only be a source (the target must be imaps:// or imap://)`);
   }
+  if (target.kind === 'graph') {
+    throw new ConfigError(`${what}: the target is a graph:// account, but Graph can only be a source: mail stored through Graph becomes a draft. To write to Exchange Online use IMAP with OAuth (imaps://USER@outlook.office365.com?auth=oauth&tenant=...&client=...), which keeps bytes, flags and dates`);
+  }
   if (source.kind !== 'pop3' && pop3Options.length > 0) {
     throw new ConfigError(`${what}: ${pop3Options.join(', ')} only apply to a POP3 source (pop3s:// or pop3://)`);
   }

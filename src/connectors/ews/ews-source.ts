@@ -14,8 +14,8 @@ import type { ItemChanges, ItemFlags, ItemFolderInfo, ItemMessage, ItemSyncFeatu
 import { errorName, responseError } from './ews-errors.js';
 import type { EwsAccountOptions } from './ews-options.js';
 import { EwsSession } from './ews-session.js';
-import { PATH_DELIMITER } from './folder-tree.js';
-import { itemFlags, type ItemState } from './item-flags.js';
+import { PATH_DELIMITER } from '../exchange/folder-tree.js';
+import { itemFlags, type ItemState } from '../exchange/item-flags.js';
 import { fetchPropertySet, flagsPropertySet, LAST_VERB_EXECUTED, syncPropertySet } from './item-properties.js';
 import { decodeMimeContent } from './mime-content.js';
 

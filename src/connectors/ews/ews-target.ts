@@ -30,11 +30,11 @@ import type {
 import { errorName, responseError } from './ews-errors.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, type EwsAccountOptions } from './ews-options.js';
 import { EwsSession } from './ews-session.js';
-import { INBOX, PATH_DELIMITER, unescapeSegment, type FolderEntry } from './folder-tree.js';
-import { newItemState, STORABLE_FLAGS } from './item-flags.js';
+import { INBOX, PATH_DELIMITER, unescapeSegment, type FolderEntry } from '../exchange/folder-tree.js';
+import { newItemState, STORABLE_FLAGS } from '../exchange/item-flags.js';
 import { CLIENT_SUBMIT_TIME, DELIVERY_TIME, LAST_VERB_EXECUTED, MESSAGE_FLAGS, SOURCE_KEY } from './item-properties.js';
 import { encodeMimeContent } from './mime-content.js';
-import { folderUidValidity } from './stable-hash.js';
+import { folderUidValidity } from '../exchange/stable-hash.js';
 
 /** The class of the folders this target creates: mail. */
 const MAIL_FOLDER_CLASS = 'IPF.Note';

@@ -23,6 +23,7 @@ import {
 import { ConnectorError, isConnectorError, type ConnectorErrorCode, type RetryKind } from '../connector-error.js';
 import { TLS_ERROR_CODES } from '../socket-errors.js';
 import { AuthorityHttpClient, type AuthorityHttpReport } from './authority-http.js';
+import { parseCertificateCredential, type CertificateCredential } from './certificate-credential.js';
 import {
   CachingTokenProvider, hostOf, retryAfterMs, type BearerTokenSource, type FetchedToken, type OAuthLogger, type TokenCachePolicy,
 } from './token-cache.js';
@@ -39,14 +40,16 @@ const DEFAULT_THROTTLE_MS = 60_000;
 /** OAuth error codes of a refused credential: the secret, the app or the tenant is wrong. */
 const REFUSED_CREDENTIALS = new Set(['invalid_client', 'unauthorized_client', 'invalid_grant', 'invalid_request', 'invalid_tenant']);
 
-/** An Entra app (service principal) that gets app-only tokens with its client secret. */
+/** An Entra app (service principal) that gets app-only tokens with its client secret or its certificate. */
 export interface ClientCredentialsOptions {
   /** The directory (tenant) id: a GUID or a verified domain such as contoso.onmicrosoft.com. */
   readonly tenant: string;
   /** The application (client) id. */
   readonly clientId: string;
-  /** The client secret's value (not its id). */
-  readonly clientSecret: string;
+  /** The client secret's value (not its id); or, instead, `clientCertificate`. */
+  readonly clientSecret?: string;
+  /** PEM with the app's certificate and private key (certificate-credential.ts). */
+  readonly clientCertificate?: string;
   /** The token authority's origin. @defaultValue https://login.microsoftonline.com */
   readonly authority?: string;
   /** @defaultValue https://outlook.office365.com/.default */
@@ -96,9 +99,9 @@ export class OAuthTokenProvider extends CachingTokenProvider implements BearerTo
   /** The msal application, made on first use (its configuration errors become ConnectorErrors there). */
   private client(): ConfidentialClientApplication {
     if (this.app) return this.app;
-    const { tenant, clientId, clientSecret } = this.options;
-    if (!tenant || !clientId || !clientSecret) {
-      throw new ConnectorError(`OAuth for ${this.label}: the tenant id, the client id and the client secret are all required`, {
+    const { tenant, clientId, clientSecret, clientCertificate } = this.options;
+    if (!tenant || !clientId || (!clientSecret && !clientCertificate)) {
+      throw new ConnectorError(`OAuth for ${this.label}: the tenant id, the client id and the client secret (or certificate) are all required`, {
         code: 'AUTH_FAILED', scope: 'account', retry: 'never',
       });
     }
@@ -106,7 +109,7 @@ export class OAuthTokenProvider extends CachingTokenProvider implements BearerTo
     this.app = new ConfidentialClientApplication({
       auth: {
         clientId,
-        clientSecret,
+        ...(clientCertificate ? { clientCertificate: this.certificate(clientCertificate) } : { clientSecret: clientSecret as string }),
         authority: `${this.authority}/${encodeURIComponent(tenant)}`,
         // The configured authority is trusted as it is: no instance discovery at login.microsoftonline.com.
         knownAuthorities: [new URL(this.authority).host],
@@ -121,6 +124,14 @@ export class OAuthTokenProvider extends CachingTokenProvider implements BearerTo
       },
     });
     return this.app;
+  }
+
+  private certificate(pem: string): CertificateCredential {
+    try {
+      return parseCertificateCredential(pem, 'the certificate file');
+    } catch (error) {
+      throw new ConnectorError(`OAuth for ${this.label}: ${(error as Error).message}`, { code: 'AUTH_FAILED', scope: 'account', retry: 'never' });
+    }
   }
 
   private mapError(error: unknown, report: AuthorityHttpReport): ConnectorError {
@@ -150,7 +161,7 @@ export class OAuthTokenProvider extends CachingTokenProvider implements BearerTo
       const status = error instanceof ServerError ? error.status : undefined;
       const detail = describe(error);
       if (REFUSED_CREDENTIALS.has(code)) {
-        return make(`the token service refused the client credentials (${detail}); check the tenant id, client id and client secret`, 'AUTH_FAILED', 'never');
+        return make(`the token service refused the client credentials (${detail}); check the tenant id, client id and client ${this.options.clientCertificate ? 'certificate (is it uploaded to the app registration?)' : 'secret'}`, 'AUTH_FAILED', 'never');
       }
       if (code === 'invalid_scope' || code === 'invalid_resource') {
         return make(`the token service refused the scope ${this.scope} (${detail})`, 'AUTH_FAILED', 'never');
@@ -193,7 +204,7 @@ export function sharedTokenProvider(options: TokenProviderOptions): OAuthTokenPr
   const key = createHash('sha256')
     .update(JSON.stringify([
       (options.authority ?? DEFAULT_AUTHORITY).replace(/\/+$/, ''), options.tenant, options.clientId, options.scope ?? DEFAULT_SCOPE,
-      options.clientSecret, options.ca?.toString('base64') ?? null,
+      options.clientSecret ?? null, options.clientCertificate ?? null, options.ca?.toString('base64') ?? null,
     ]))
     .digest('hex');
   let provider = shared.get(key);

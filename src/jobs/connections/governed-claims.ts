@@ -18,12 +18,17 @@ const THROTTLED_RETRY_MS = 10_000;
  */
 export function claimFor(account: AccountSpec, limits: GovernorLimits): Claim | undefined {
   if (account.kind === 'maildir') return undefined;
+  // A Graph connection sends one request at a time, and Graph allows 4 at once per app and mailbox.
+  const cap = account.kind === 'graph' ? Math.min(account.maxConnections ?? limits.connectionsPerAccount, GRAPH_MAILBOX_CONCURRENCY) : account.maxConnections;
   return {
     server: `${account.kind}|${account.host}|${account.port}`,
     account: accountIdentity(account),
-    limits: withAccountCap(limits, account.maxConnections),
+    limits: withAccountCap(limits, cap),
   };
 }
+
+/** Graph's MailboxConcurrency limit (concepts/throttling-limits.md, Outlook service limits). */
+export const GRAPH_MAILBOX_CONCURRENCY = 4;
 
 /** True when the two claims count against a common server or account limit. */
 export function claimsOverlap(a: Claim, b: Claim): boolean {

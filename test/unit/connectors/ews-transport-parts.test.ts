@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Limiter } from '../../../src/connectors/ews/limiter.js';
+import { Limiter } from '../../../src/connectors/limiter.js';
 import { decodeMimeContent, encodeMimeContent } from '../../../src/connectors/ews/mime-content.js';
 
 describe('Limiter', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   buildFolderTree, escapeSegment, folderContent, unescapeSegment, type FolderTreeInput, type RawFolder,
-} from '../../../src/connectors/ews/folder-tree.js';
-import { fnv1a32, folderUidValidity } from '../../../src/connectors/ews/stable-hash.js';
+} from '../../../src/connectors/exchange/folder-tree.js';
+import { fnv1a32, folderUidValidity } from '../../../src/connectors/exchange/stable-hash.js';
 import type { SpecialUse } from '../../../src/connectors/types.js';
 
 function folder(id: string, parentId: string, displayName: string, extra: Partial<RawFolder> = {}): RawFolder {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { categoryToKeyword } from '../../../src/connectors/ews/category-keywords.js';
-import { itemFlags, LAST_VERB, MESSAGE_FLAG, newItemState, STORABLE_FLAGS, type ItemState } from '../../../src/connectors/ews/item-flags.js';
+import { categoryToKeyword } from '../../../src/connectors/exchange/category-keywords.js';
+import { itemFlags, LAST_VERB, MESSAGE_FLAG, newItemState, STORABLE_FLAGS, type ItemState } from '../../../src/connectors/exchange/item-flags.js';
 import { mapFlags } from '../../../src/mapping/index.js';
 
 const plain: ItemState = { isRead: false, flagStatus: 'NotFlagged', lastVerb: undefined, categories: [] };

@@ -1,7 +1,8 @@
 /**
  * At most `limit` operations at once, the rest queued in arrival order. Exchange counts
  * concurrent requests per user (EWSMaxConcurrency) and answers the excess with
- * ErrorServerBusy or HTTP 503, so each connector holds itself below its share.
+ * ErrorServerBusy or HTTP 503, so each connector holds itself below its share. The
+ * Graph connector runs one request at a time per connection (graph/graph-http.ts).
  */
 export class Limiter {
   private active = 0;

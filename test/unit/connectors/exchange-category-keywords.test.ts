@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CATEGORY_PREFIX, categoryToKeyword, isCategoryKeyword, keywordToCategory } from '../../../src/connectors/ews/category-keywords.js';
+import { CATEGORY_PREFIX, categoryToKeyword, isCategoryKeyword, keywordToCategory } from '../../../src/connectors/exchange/category-keywords.js';
 import { isValidKeyword } from '../../../src/mapping/index.js';
 
 const NAMES = [

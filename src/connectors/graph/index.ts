@@ -1,0 +1,2 @@
+export { GraphSource } from './graph-source.js';
+export { graphScope, type GraphAccountOptions } from './graph-options.js';
