@@ -20,12 +20,13 @@ export function checkPairKinds(source: AccountSpec, target: AccountSpec, what: s
 }
 
 /**
- * A mirror reads flags and deletions by UID and writes them back by UID: it needs an IMAP
- * source and an IMAP or Maildir target. A backup needs a target that keeps what it gets.
+ * A mirror reads flags and deletions from the source (IMAP by UID, Graph by delta query
+ * and listing) and writes them back by UID: it needs an IMAP or Graph source and an IMAP
+ * or Maildir target. A backup needs a target that keeps what it gets.
  */
 export function checkModeKinds(mode: PairMode, source: AccountSpec, target: AccountSpec, what: string): void {
-  if (mode === 'mirror' && source.kind !== 'imap') {
-    throw new ConfigError(`${what}: mode mirror needs an IMAP source (imaps:// or imap://); for a ${source.kind} source use mode: migrate or backup`);
+  if (mode === 'mirror' && source.kind !== 'imap' && source.kind !== 'graph') {
+    throw new ConfigError(`${what}: mode mirror needs an IMAP or Graph source (imaps://, imap:// or graph://); for a ${source.kind} source use mode: migrate or backup`);
   }
   if (mode === 'mirror' && target.kind !== 'imap' && target.kind !== 'maildir') {
     throw new ConfigError(`${what}: mode mirror needs an IMAP or Maildir target; an ${target.kind} target can take mode: migrate or backup`);

@@ -13,7 +13,7 @@ export type {
   AppendEachResult, AppendItem, AppendResult, FlagPolicy, ListOptions, MessageFlags, MessageMeta, RawMessage,
 } from './contract/messages.js';
 export type {
-  AnySource, Connector, ItemChanges, ItemFlags, ItemMessage, ItemSyncFeatures, ItemSyncSource, MaildropEntry, MaildropFeatures,
+  AnySource, Connector, ItemChanges, ItemFlags, ItemMessage, ItemMirrorSource, ItemSyncFeatures, ItemSyncSource, MaildropEntry, MaildropFeatures,
   MaildropSource, MirrorSource, SourceKind, UidSource, UidSourceFeatures,
 } from './contract/sources.js';
 export type {

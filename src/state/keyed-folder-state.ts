@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import type { CopiedMessage, CopyCursor, CopyIntent, CopyPageCommit, CopyState, QuarantineEntry, SourceCursor } from './copy-state.js';
 import { folderId, type StateKeys } from './keys.js';
 import { Lease } from './lease.js';
-import { COMMIT_PAGE, RESET_FOLDER, WRITE_INTENTS } from './lua-scripts.js';
+import { COMMIT_PAGE, HDEL_FIELDS, RESET_FOLDER, WRITE_INTENTS } from './lua-scripts.js';
 
 /** HMGET arguments per call: bounded so a 100k-message maildrop is not one giant command. */
 const LOOKUP_CHUNK = 1000;
@@ -66,6 +66,12 @@ export class KeyedFolderState implements CopyState {
       cursor = next;
     } while (cursor !== '0');
     return all;
+  }
+
+  /** Forgets copies deleted from the target (a mirror followed the source's deletions). */
+  async forget(lease: Lease, keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await HDEL_FIELDS.run(this.redis, [lease.key, this.keys.keyedLedger(this.pairId, this.fid)], [lease.token, JSON.stringify(keys)]);
   }
 
   async intents(): Promise<CopyIntent[]> {

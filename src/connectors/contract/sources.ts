@@ -139,6 +139,19 @@ export interface ItemSyncSource extends Connector {
 export interface ItemSyncFeatures {
   /** Flags of items without their MIME: a changed item already copied gets its new flags cheaply. */
   readonly itemFlags?: (path: string, ids: readonly string[]) => Promise<ItemFlags[]>;
+  /** What following deletions (mirror, backup) needs: a cheap count and a complete listing. */
+  readonly mirror?: ItemMirrorSource;
+}
+
+/**
+ * Deletions of an item-sync source are decided from a complete listing, as for IMAP: a
+ * deletion event (Graph's @removed) could be lost with a crash after its page was committed.
+ */
+export interface ItemMirrorSource {
+  /** Items in the folder now (one cheap request): fewer than were copied means some are gone. */
+  countItems(path: string): Promise<number>;
+  /** Every item id of the folder, read in one complete enumeration; rejects rather than return part of it. */
+  listAllIds(path: string): Promise<string[]>;
 }
 
 /** Every kind of source a run can read from. */

@@ -36,7 +36,10 @@ interface DeltaPage {
 
 export class GraphSource implements ItemSyncSource {
   readonly kind = 'item-sync' as const;
-  readonly features: ItemSyncFeatures = { itemFlags: (path, ids) => this.itemFlags(path, ids) };
+  readonly features: ItemSyncFeatures = {
+    itemFlags: (path, ids) => this.itemFlags(path, ids),
+    mirror: { countItems: (path) => this.countItems(path), listAllIds: (path) => this.listAllIds(path) },
+  };
   readonly label: string;
   private readonly http: GraphHttp;
   private readonly mailbox: string;
@@ -151,6 +154,30 @@ export class GraphSource implements ItemSyncSource {
       const state = states.get(id);
       return state === undefined || (state.parentFolderId !== undefined && state.parentFolderId !== folder.id) ? [] : [{ id, flags: state.flags }];
     });
+  }
+
+  /** totalItemCount of the folder now. */
+  async countItems(path: string): Promise<number> {
+    const folder = await this.folders.folder(path);
+    const read = await this.http.getJson<{ totalItemCount?: number }>(`${this.mailbox}/mailFolders/${folder.id}?$select=totalItemCount`, `count the messages of "${path}"`);
+    if (typeof read.totalItemCount !== 'number') throw new ConnectorError(`count the messages of "${path}" on ${this.label}: Graph sent no totalItemCount`, { code: 'PROTOCOL', scope: 'folder', retry: 'now' });
+    return read.totalItemCount;
+  }
+
+  /** Every message id of the folder: a delta round of its own from the start, ids only, every page followed. */
+  async listAllIds(path: string): Promise<string[]> {
+    const folder = await this.folders.folder(path);
+    const ids: string[] = [];
+    let next: string | undefined = `${this.mailbox}/mailFolders/${folder.id}/messages/delta?$select=id`;
+    while (next !== undefined) {
+      const page: DeltaPage = await this.http.getJson<DeltaPage>(next, `list the messages of "${path}"`, { Prefer: `${IMMUTABLE_IDS.Prefer}, odata.maxpagesize=${MAX_PAGE}` });
+      for (const message of page.value ?? []) if (typeof message.id === 'string' && message['@removed'] === undefined) ids.push(message.id);
+      next = page['@odata.nextLink'];
+      if (next === undefined && page['@odata.deltaLink'] === undefined) {
+        throw new ConnectorError(`list the messages of "${path}" on ${this.label}: Graph ended the listing without a deltaLink`, { code: 'PROTOCOL', scope: 'folder', retry: 'now' });
+      }
+    }
+    return ids;
   }
 
   /** The state of each id: remembered from a delta page, else read by id in batches (absent: gone). */

@@ -59,6 +59,11 @@ function details(error: ImapFlowErrorLike): string {
   return error.serverResponseCode ? `[${error.serverResponseCode}] ${text}` : text;
 }
 
+/** What opens an Exchange Online mailbox to IMAP: the protocol per mailbox, and the app's right to it. */
+const EXCHANGE_ONLINE_IMAP_FIX = 'Exchange Online: IMAP may be switched off for the mailbox (turn it on with ' +
+  'Set-CASMailbox -Identity MAILBOX -ImapEnabled $true; Get-CASMailbox MAILBOX shows it), and an app needs ' +
+  'Add-MailboxPermission -Identity MAILBOX -User SERVICE_PRINCIPAL_ID -AccessRights FullAccess';
+
 /**
  * @param what - what was being done, for the message ("append to Archive", "login to imap.example.com:993").
  * @param commandScope - the blast radius when the server refused the command (NO/BAD) itself.
@@ -70,6 +75,10 @@ export function toConnectorError(error: unknown, what: string, commandScope: Err
   const responseCode = (e.serverResponseCode ?? '').toUpperCase();
   const text = details(e);
 
+  if (/authenticated but not connected/i.test(text)) {
+    // Exchange Online's answer after a good login to a mailbox it will not open over IMAP.
+    return new ConnectorError(`${what}: ${text}; ${EXCHANGE_ONLINE_IMAP_FIX}`, { code: 'AUTH_FAILED', scope: 'account', retry: 'never', cause: error });
+  }
   if (e.authenticationFailed || responseCode === 'AUTHENTICATIONFAILED' || responseCode === 'AUTHORIZATIONFAILED') {
     return new ConnectorError(`${what}: authentication failed (${text}); check the user name and password`, {
       code: 'AUTH_FAILED', scope: 'account', retry: 'never', cause: error,
@@ -147,7 +156,7 @@ export function oauthLoginError(error: unknown, what: string): ConnectorError {
   return new ConnectorError(
     `${what}: the server refused the OAuth access token (${text}); check that USER is the mailbox's address and that the app may open it ` +
       '(Microsoft 365 app-only: IMAP.AccessAsApp and Add-MailboxPermission for its service principal; delegated: the IMAP scope, ' +
-      'https://outlook.office.com/IMAP.AccessAsUser.All or https://mail.google.com/)',
+      `https://outlook.office.com/IMAP.AccessAsUser.All or https://mail.google.com/). ${EXCHANGE_ONLINE_IMAP_FIX}`,
     { code: 'AUTH_FAILED', scope: 'account', retry: 'never', cause: error },
   );
 }

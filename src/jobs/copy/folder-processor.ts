@@ -1,10 +1,11 @@
 /** The folder job: hold the folder's lease and copy it with the engine, then, for a mirror or backup, follow flags and deletions. */
 import type { Job } from 'bullmq';
-import type { AnySource } from '../../connectors/types.js';
+import type { AnySource, ItemSyncSource } from '../../connectors/types.js';
 import { DEFAULT_DELETE_CAP, DEFAULT_POP3_OPTIONS, type RunSpec } from '../../config/index.js';
 import { FolderState, KeyedFolderState, MirrorState, type CopyState, type FolderResult, type RunRecord } from '../../state/index.js';
 import { leaseBoth } from '../connections/lease-connectors.js';
 import { mirrorFolder } from '../mirror/mirror-folder.js';
+import { followItemDeletions } from '../mirror/mirror-items.js';
 import type { FolderJobData } from '../queue/queue.js';
 import { isFinalFailure, rethrowForQueue } from '../queue/retry-policy.js';
 import { noteWaiting } from '../queue/run-waiting.js';
@@ -86,13 +87,35 @@ function copyStateOf(ctx: WorkerContext, run: RunRecord, source: AnySource, sour
 async function copyOneFolder(ctx: WorkerContext, run: RunRecord, spec: RunSpec, source: AnySource, sourcePath: string, input: CopyInput): Promise<FolderResult> {
   const limits = { pageSize: input.pageSize, batchBytes: input.batchBytes, budget: input.budget };
   if (source.kind === 'item-sync') {
-    return copyFolder(input, new ItemSyncCopySource(source, sourcePath, { ...limits, state: input.state, log: input.log }), sourcePath);
+    const result = await copyFolder(input, new ItemSyncCopySource(source, sourcePath, { ...limits, state: input.state, log: input.log }), sourcePath);
+    return followItems(spec, source, sourcePath, input, result);
   }
   if (source.kind === 'maildrop') {
     const pop3 = spec.pop3 ?? DEFAULT_POP3_OPTIONS;
     return copyFolder(input, new MaildropCopySource(source, { ...limits, pop3, state: input.state, log: input.log }), sourcePath);
   }
   return copyAndMirror(ctx, run, spec, source, sourcePath, input);
+}
+
+/**
+ * A mirror or backup of an item-sync source (Graph): the copy step brought changed items'
+ * flags up to date (counted as the pass's flag updates); deletions follow from a listing.
+ */
+async function followItems(spec: RunSpec, source: ItemSyncSource, sourcePath: string, input: CopyInput, result: FolderResult): Promise<FolderResult> {
+  const mode = spec.mode ?? 'migrate';
+  const sourceMirror = source.features.mirror;
+  const targetMirror = input.target.features.mirror;
+  if (mode === 'migrate' || !sourceMirror || !targetMirror) return result;
+  const deletions = await followItemDeletions({
+    source: sourceMirror, target: targetMirror, state: input.state as KeyedFolderState, lease: input.lease,
+    sourcePath, targetPath: input.targetPath,
+    policy: mode === 'mirror'
+      ? { mode, options: spec.mirror ?? { deleteCap: DEFAULT_DELETE_CAP, confirmDeletes: false } }
+      : { mode, options: spec.backup ?? {} },
+  });
+  if (deletions.heldReason) input.log[mode === 'mirror' ? 'warn' : 'debug']({ held: deletions.deletionsHeld, reason: deletions.heldReason }, 'deletions held');
+  const { flagsUpdated, ...rest } = result;
+  return { ...rest, mirrored: { ...deletions, flagsUpdated: flagsUpdated ?? 0 } };
 }
 
 function failedResult(sourcePath: string, targetPath: string, error: unknown): FolderResult {

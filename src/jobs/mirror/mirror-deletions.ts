@@ -57,18 +57,22 @@ export async function followDeletions(input: DeletionInput): Promise<DeletionOut
 
   if (input.policy.mode === 'backup') return backupRetention(input, input.policy.options, gone);
 
-  const { options } = input.policy;
-  if (listing.uids.length === 0 && !options.confirmDeletes) {
-    return { deleted: 0, held: gone.length, heldReason: `the source folder now lists no message but ${gone.length} were copied: not trusted; confirm with --confirm-deletes` };
-  }
-  const allowed = allowedDeletions(options.deleteCap, input.ledger.size);
-  if (gone.length > allowed && !options.confirmDeletes) {
-    return {
-      deleted: 0, held: gone.length,
-      heldReason: `${gone.length} of ${input.ledger.size} messages deleted on the source, over the cap of ${allowed} (deleteCap: ${options.deleteCap.percent}%, at least ${options.deleteCap.minimum}); confirm with --confirm-deletes or raise the cap`,
-    };
-  }
+  const heldReason = mirrorHoldReason(input.policy.options, gone.length, input.ledger.size, listing.uids.length);
+  if (heldReason !== undefined) return { deleted: 0, held: gone.length, heldReason };
   return { deleted: await deleteCopies(input, gone), held: 0 };
+}
+
+/**
+ * Why a mirror must not delete `gone` of the `copied` messages now, or undefined when it
+ * may: an empty listing of a folder we copied from is not trusted, and more than the cap
+ * waits for --confirm-deletes.
+ */
+export function mirrorHoldReason(options: MirrorOptions, gone: number, copied: number, listed: number): string | undefined {
+  if (options.confirmDeletes) return undefined;
+  if (listed === 0) return `the source folder now lists no message but ${gone} were copied: not trusted; confirm with --confirm-deletes`;
+  const allowed = allowedDeletions(options.deleteCap, copied);
+  if (gone <= allowed) return undefined;
+  return `${gone} of ${copied} messages deleted on the source, over the cap of ${allowed} (deleteCap: ${options.deleteCap.percent}%, at least ${options.deleteCap.minimum}); confirm with --confirm-deletes or raise the cap`;
 }
 
 /** A backup records when each deletion was first seen, and deletes it once the retention has passed. */

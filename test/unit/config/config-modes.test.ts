@@ -78,7 +78,7 @@ describe('config: pair modes', () => {
   });
 
   it('names the fix for impossible combinations', () => {
-    expect(loadError('  p: { source: pop, target: new, mode: mirror }')).toMatch(/mode mirror needs an IMAP source/);
+    expect(loadError('  p: { source: pop, target: new, mode: mirror }')).toMatch(/mode mirror needs an IMAP or Graph source/);
     expect(loadError('  p: { source: old, target: new, schedule: "every day" }')).toMatch(/pairs\.p\.schedule: "every day" is not a cron pattern/);
     expect(loadError('  p: { source: old, target: new, mirror: { pollSeconds: 60 } }')).toMatch(/pairs\.p\.mirror: only for mode: mirror/);
     expect(loadError('  p: { source: old, target: new, mode: sync }')).toMatch(/pairs\.p\.mode/);

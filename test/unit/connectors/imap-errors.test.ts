@@ -133,6 +133,13 @@ describe('toConnectorError', () => {
     expect(toConnectorError(original, 'append', 'message')).toBe(original);
   });
 
+  it("Exchange Online's 'authenticated but not connected' names the cmdlets that open the mailbox to IMAP", () => {
+    const mapped = toConnectorError(imapError({ responseText: 'User is authenticated but not connected.', response: 'NO' }), 'select INBOX on outlook.office365.com:993');
+    expect(mapped).toMatchObject({ code: 'AUTH_FAILED', scope: 'account', retry: 'never' });
+    expect(mapped.message).toMatch(/Set-CASMailbox -Identity MAILBOX -ImapEnabled \$true/);
+    expect(mapped.message).toMatch(/Add-MailboxPermission/);
+  });
+
   it('authentication wins over a network code on the same error', () => {
     const result = toConnectorError(imapError({ authenticationFailed: true, code: 'ECONNRESET' }), 'login', 'account');
     expect(result.code).toBe('AUTH_FAILED');
