@@ -172,6 +172,20 @@ Examples:
   mailferry verify --config mailferry.yaml alice --json`)
   .action(async (pair: string | undefined, options) => finish(await (await import('./commands/verify.js')).verify(pair, options)));
 
+program.command('discover')
+  .description('List a Microsoft 365 tenant\'s mail users through Graph and write a config of pairs for them (YAML on stdout).')
+  .argument('<url>', 'the Entra app: graph://ADMIN@DOMAIN?tenant=TENANT_ID&client=CLIENT_ID[&cert=FILE.pem] (needs User.Read.All; the client secret from $MAILFERRY_SOURCE_PASSWORD or --source-password-file)')
+  .option('--target-template <url>', 'each mailbox\'s target, with {local}, {domain}, {mail} or {upn}, e.g. imaps://{local}@new.example.com')
+  .option('--target-secret <ref>', 'where each target\'s secret is: env:NAME (one for all, e.g. an OAuth app\'s secret) or file:/path/{local} (default: env:MAILFERRY_TARGET_PASSWORD)')
+  .option('--domain <domain>', 'only addresses in this domain (repeatable)', collect, [])
+  .option('--group <name>', 'only members of this group (display name or id; needs GroupMember.Read.All)')
+  .addOption(new Option('--enabled-only', 'leave out users whose account is disabled (shared mailboxes have disabled accounts)').default(false))
+  .addOption(new Option('--mode <mode>', 'the pairs\' mode').choices(['migrate', 'mirror', 'backup']))
+  .option('--output <file>', 'write the config to this file (mode 0600, atomically) instead of stdout')
+  .option('--source-password-file <file>', 'read the app\'s client secret from a file (default: $MAILFERRY_SOURCE_PASSWORD)')
+  .option('--source-ca <file>', 'PEM of a CA to trust for the Graph endpoint and the authority')
+  .action(async (url: string, options) => finish(await (await import('./commands/discover.js')).discover(url, options)));
+
 redisOptions(program.command('status')
   .description('Show every registered pair (mode, schedule, its last or current run) and recent runs.')
   .option('--limit <n>', 'how many runs', positiveInt('--limit'), 10)

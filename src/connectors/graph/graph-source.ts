@@ -15,11 +15,12 @@
  */
 import { ConnectorError } from '../connector-error.js';
 import { PATH_DELIMITER } from '../exchange/folder-tree.js';
-import { sharedTokenProvider, type BearerTokenSource } from '../oauth/index.js';
+import type { BearerTokenSource } from '../oauth/index.js';
 import type { ItemChanges, ItemFlags, ItemFolderInfo, ItemMessage, ItemSyncFeatures, ItemSyncSource, ListFoldersOptions, Namespace } from '../types.js';
 import { GraphFolders } from './graph-folders.js';
-import { GraphHttp } from './graph-http.js';
-import { graphLabel, graphScope, type GraphAccountOptions } from './graph-options.js';
+import { graphHttpFor } from './graph-account.js';
+import type { GraphHttp } from './graph-http.js';
+import { graphLabel, type GraphAccountOptions } from './graph-options.js';
 import { MESSAGE_QUERY, messageState, type GraphMessage, type MessageState } from './message-state.js';
 
 /** Graph returns at most this many messages per delta page whatever is asked (its documented default). */
@@ -50,18 +51,7 @@ export class GraphSource implements ItemSyncSource {
   constructor(options: GraphAccountOptions, tokens?: BearerTokenSource) {
     this.label = graphLabel(options);
     this.mailbox = `/users/${encodeURIComponent(options.mailbox)}`;
-    this.http = new GraphHttp({
-      endpoint: options.endpoint,
-      label: this.label,
-      tokens: tokens ?? sharedTokenProvider({
-        tenant: options.tenant, clientId: options.clientId, authority: options.authority, scope: graphScope(options.endpoint),
-        ...(options.clientCertificate ? { clientCertificate: options.clientCertificate } : { clientSecret: options.clientSecret ?? '' }),
-        ...(options.ca === undefined ? {} : { ca: options.ca }),
-        ...(options.logger === undefined ? {} : { logger: options.logger }),
-      }),
-      ...(options.ca === undefined ? {} : { ca: options.ca }),
-      ...(options.gate === undefined ? {} : { gate: options.gate }),
-    });
+    this.http = graphHttpFor(options, tokens);
     this.folders = new GraphFolders(this.http, this.mailbox, this.label);
   }
 

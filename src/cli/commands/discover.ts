@@ -1,0 +1,81 @@
+/**
+ * `mailferry discover 'graph://admin@contoso.com?tenant=...&client=...' --target-template
+ * 'imaps://{local}@new.example.com' > pairs.yaml`: the tenant's mail users (filtered by
+ * domain, group or enabled account) as a config of pairs, ready for `enqueue` and the
+ * workers. The YAML goes to stdout (or --output, written atomically with mode 0600), a
+ * summary to stderr. Exit 0 with at least one mailbox, 1 when none matched, 2 for bad
+ * input, 3 when the tenant cannot be read.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { ConfigError, parseAccountUrl, readCaFile, resolveSecret, SOURCE_PASSWORD_ENV, type GraphAccountSpec, type SecretRef } from '../../config/index.js';
+import { isConnectorError } from '../../connectors/connector-error.js';
+import { discoverConfig } from '../discover-config.js';
+import { EXIT } from '../exit-codes.js';
+
+export interface DiscoverOptions {
+  readonly targetTemplate?: string;
+  readonly targetSecret?: string;
+  readonly domain: string[];
+  readonly group?: string;
+  readonly enabledOnly: boolean;
+  readonly mode?: 'migrate' | 'mirror' | 'backup';
+  readonly output?: string;
+  readonly sourcePasswordFile?: string;
+  readonly sourceCa?: string;
+}
+
+export async function discover(url: string, options: DiscoverOptions): Promise<number> {
+  if (!options.targetTemplate) throw new ConfigError('give --target-template, e.g. --target-template \'imaps://{local}@new.example.com\'');
+  const secret: SecretRef = options.sourcePasswordFile ? { file: options.sourcePasswordFile } : { env: SOURCE_PASSWORD_ENV };
+  const app = parseAccountUrl(url, 'discover', secret, options.sourceCa);
+  if (app.kind !== 'graph') throw new ConfigError(`discover lists a Microsoft 365 tenant: give a graph:// URL (graph://admin@contoso.com?tenant=TENANT_ID&client=CLIENT_ID), not ${app.kind}://`);
+  const { GraphDirectory, GroupNotFoundError } = await import('../../connectors/graph/index.js');
+  const directory = new GraphDirectory(graphOptions(app));
+  let users;
+  try {
+    users = await directory.mailUsers({ domains: options.domain, ...(options.group === undefined ? {} : { group: options.group }), enabledOnly: options.enabledOnly });
+  } catch (error) {
+    if (error instanceof GroupNotFoundError) throw new ConfigError(error.message);
+    if (isConnectorError(error)) {
+      process.stderr.write(`mailferry discover: ${error.message}\n`);
+      return EXIT.ACCOUNT;
+    }
+    throw error;
+  } finally {
+    await directory.close();
+  }
+  const text = discoverConfig({
+    app, appUrl: url, mailboxes: users, targetTemplate: options.targetTemplate, now: new Date(),
+    ...(options.targetSecret === undefined ? {} : { targetSecret: options.targetSecret }),
+    ...(options.mode === undefined ? {} : { mode: options.mode }),
+  });
+  if (options.output === undefined) process.stdout.write(text);
+  else await writeAtomically(options.output, text);
+  const disabled = users.filter((u) => !u.accountEnabled).length;
+  process.stderr.write(`mailferry discover: ${users.length} mailbox(es)${disabled > 0 ? ` (${disabled} with a disabled account: shared mailboxes or leavers)` : ''}${options.output ? ` written to ${options.output}` : ''}\n`);
+  return users.length > 0 ? EXIT.OK : EXIT.INCOMPLETE;
+}
+
+/** The app's options; the client secret or the certificate's PEM is read here and kept in memory only. */
+function graphOptions(app: GraphAccountSpec) {
+  const secret = resolveSecret(app.secret, 'discover');
+  return {
+    endpoint: app.endpoint, mailbox: app.user, tenant: app.tenant, clientId: app.clientId, authority: app.authority,
+    ...(app.credential === 'certificate' ? { clientCertificate: secret } : { clientSecret: secret.trim() }),
+    ...(app.caFile === undefined ? {} : { ca: readCaFile(app.caFile, 'discover') }),
+  };
+}
+
+/** A temporary file beside the target, then a rename: never a half-written config. */
+async function writeAtomically(file: string, text: string): Promise<void> {
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    await fs.writeFile(temp, text, { mode: 0o600, flag: 'wx' });
+    await fs.rename(temp, file);
+  } catch (error) {
+    await fs.rm(temp, { force: true });
+    throw new ConfigError(`--output ${file}: cannot write (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+}
