@@ -4,7 +4,7 @@
  * appended, a page committed: the n-th time each is reached, for n = 1, 2, ... until a
  * run no longer reaches it), resume, and check the target equals an uninterrupted run's:
  * every message present exactly once, byte-exact, with its flags and date; a third run
- * copies nothing. One sweep per kind of source; all run on the one engine.
+ * (at every other point) copies nothing. One sweep per kind of source; all run on the one engine.
  */
 import { expect } from 'vitest';
 import type { DovecotServer } from '../support/dovecot.js';
@@ -44,8 +44,13 @@ export async function sweep(point: (typeof WRITE_POINTS)[number], reference: Acc
     const resumed = await subject.run(target);
     expect(resumed.code, `${point}:${n} resumed\n${resumed.stderr}`).toBe(0);
     expect(await snapshot(target), `${point}:${n}: the target after resuming`).toEqual(reference);
-    const again = await subject.run(target);
-    expect(again.summary?.runs[0]?.folders.reduce((sum, f) => sum + f.copied, 0), `${point}:${n}: a third run`).toBe(0);
+    // The target is already checked exact after every resume; that the state knows every
+    // copy (a third run copies nothing) is checked at every other point, which keeps a
+    // sweep's cost down (each run is a process start) while still covering each kind of page.
+    if (n % 2 === 1) {
+      const again = await subject.run(target);
+      expect(again.summary?.runs[0]?.folders.reduce((sum, f) => sum + f.copied, 0), `${point}:${n}: a third run`).toBe(0);
+    }
   }
   throw new Error(`${point} was still reached ${MAX_HITS} times in one run`);
 }

@@ -56,15 +56,20 @@ function note(folder: string, tag: string, flags: string[] = []): CorpusMessage 
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls both snapshots until they are equal; after `ms` fails with the diff. */
+/**
+ * Polls both snapshots until they are equal; after `ms` fails with the diff. A snapshot
+ * that fails is a poll that saw the target mid-change (the mirror renamed a folder between
+ * the snapshot's LIST and its EXAMINE): polled again, and reported if it never succeeds.
+ */
 async function untilEqual(source: AccountRef, target: AccountRef, ms: number, what: string): Promise<AccountSnapshot> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const [s, t] = await Promise.all([snapshotAccount(source), snapshotAccount(target)]);
-    if (isDeepStrictEqual(s, t)) return s;
+    const polled = await Promise.all([snapshotAccount(source), snapshotAccount(target)]).catch((error: unknown) => error as Error);
+    if (!(polled instanceof Error) && isDeepStrictEqual(polled[0], polled[1])) return polled[0];
     if (Date.now() > deadline) {
-      expect(t, `target should equal the source within ${ms} ms after: ${what}`).toEqual(s);
-      return s;
+      if (polled instanceof Error) throw new Error(`snapshots failed ${ms} ms after: ${what}: ${polled.message}`, { cause: polled });
+      expect(polled[1], `target should equal the source within ${ms} ms after: ${what}`).toEqual(polled[0]);
+      return polled[0];
     }
     await sleep(300);
   }
