@@ -9,6 +9,7 @@ export { loadConfigFile, type ConnectionLimitsGiven, type LoadedConfig } from '.
 export { parsePort, readEnvironment, SOURCE_PASSWORD_ENV, TARGET_PASSWORD_ENV, type Environment } from './environment.js';
 export { DEFAULT_COPY_OPTIONS, pairIdOf, type CopyOptions, type RunSpec } from './run-spec.js';
 export { readCaFile, resolveSecret } from './secrets.js';
+export { rewriteSecretFile, SecretFileWriteError } from './secret-file-rewrite.js';
 export {
   DEFAULT_POP3_OPTIONS, DELETION_FORMS, describeDeletion, parseDeletion, type Pop3Options, type SourceDeletion,
 } from './pop3-options.js';

@@ -1,6 +1,7 @@
 /**
- * Resolves secret references. The only place secrets are read; they live in memory only,
- * never in Redis, logs, metrics or argv.
+ * Resolves secret references. The only place secrets are read (secret-file-rewrite.ts
+ * writes a rotated refresh token back to its file); they live in memory and in their own
+ * files only, never in Redis, logs, metrics or argv.
  */
 import { readFileSync } from 'node:fs';
 import type { SecretRef } from './account-spec.js';

@@ -16,8 +16,9 @@ import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startCli, type RunResult, type StartedCli } from '../support/cli.js';
+import { runCli } from '../support/cli.js';
 import { buildCorpus, type CorpusMessage } from '../support/corpus.js';
+import { killRunningDaemons, startDaemon as startDaemonProcess, stopDaemon, until, waitStarted, type Daemon } from '../support/daemon.js';
 import { startDovecot, type DovecotServer } from '../support/dovecot.js';
 import {
   connectImap, loadMessages, snapshotAccount, type AccountRef, type AccountSnapshot,
@@ -27,8 +28,6 @@ import { makeTempDir, removeTempDir } from '../support/temp-dir.js';
 
 let dovecot: DovecotServer;
 let dir: string;
-/** Every daemon still running; afterAll stops what a failed test left behind. */
-const children = new Set<StartedCli>();
 /** Every Redis started here. */
 const redises: RedisServer[] = [];
 
@@ -61,55 +60,8 @@ async function newRedis(): Promise<RedisServer> {
   return redis;
 }
 
-/** Polls `check` until it returns true; after `ms` throws with `what`. */
-async function until(check: () => Promise<boolean> | boolean, ms: number, what: string, stepMs = 250): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms / 1000} s: ${what}`);
-    await sleep(stepMs);
-  }
-}
-
-/** A running daemon with its stderr (pino JSON lines) parsed as it comes. */
-interface Daemon {
-  readonly cli: StartedCli;
-  readonly logs: Array<Record<string, unknown>>;
-  readonly stderr: () => string;
-}
-
 function startDaemon(config: string, timeoutMs = 140_000): Daemon {
-  const cli = startCli(['daemon', '--config', config], { env: env(), timeoutMs });
-  children.add(cli);
-  const logs: Array<Record<string, unknown>> = [];
-  let text = '';
-  let partial = '';
-  cli.child.stderr.on('data', (d: string | Buffer) => {
-    const chunk = String(d);
-    text += chunk;
-    partial += chunk;
-    const lines = partial.split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) {
-      try {
-        logs.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        // Not a log record (e.g. a crash trace): kept in stderr() only.
-      }
-    }
-  });
-  return { cli, logs, stderr: () => text };
-}
-
-async function waitStarted(daemon: Daemon): Promise<void> {
-  await until(() => daemon.logs.some((l) => l['msg'] === 'daemon started') || daemon.cli.child.exitCode !== null, 30_000, 'daemon started');
-  expect(daemon.cli.child.exitCode, daemon.stderr()).toBeNull();
-}
-
-async function stopDaemon(daemon: Daemon, signal: NodeJS.Signals = 'SIGTERM'): Promise<RunResult> {
-  if (daemon.cli.child.exitCode === null && daemon.cli.child.signalCode === null) daemon.cli.child.kill(signal);
-  const result = await daemon.cli.result;
-  children.delete(daemon.cli);
-  return result;
+  return startDaemonProcess(config, { env: env(), timeoutMs });
 }
 
 /** The finished-run log lines of a pair (msg is the one-line summary). */
@@ -182,10 +134,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([...children].map(async (cli) => {
-    if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill('SIGKILL');
-    await cli.result;
-  }));
+  await killRunningDaemons();
   await Promise.all(redises.map((r) => r.destroy()));
   await Promise.all([dovecot?.stop(), dir ? removeTempDir(dir) : undefined]);
 });

@@ -1,13 +1,16 @@
 /**
  * Secrets never leak: real CLI runs (IMAP -> IMAP migrate, EWS bearer -> IMAP migrate,
- * `mirror --once`, `verify`) at MAILFERRY_LOG_LEVEL=trace, with a distinctive password
- * and access token, then every place they could have ended up is searched for them and
- * for their base64 forms (AUTH PLAIN and XOAUTH2 carry them base64-encoded): the Redis
+ * `mirror --once`, `verify`, and IMAP `?auth=oauth-refresh` migrates whose refresh token
+ * rotates: written back to its file, refused by a read-only file, or from an environment
+ * variable, each of the last two warned about) at MAILFERRY_LOG_LEVEL=trace, with a
+ * distinctive password and access token, then every place they could have ended up is
+ * searched for them, for every token and refresh token the token service issued, and for
+ * their base64 forms (AUTH PLAIN and XOAUTH2 carry them base64-encoded): the Redis
  * data files after SAVE and BGREWRITEAOF, every key and value in Redis, every stdout and
  * stderr, the report files, and the command lines (argv, what `ps` shows).
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,19 +19,25 @@ import { buildCorpus } from '../support/corpus.js';
 import { startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { startEwsServer, type EwsTestServer } from '../support/ews/index.js';
 import { loadMessages, type AccountRef } from '../support/imap-account.js';
+import { startTokenService, type FakeTokenService } from '../support/oauth/index.js';
 import { startRedis, type RedisServer } from '../support/redis.js';
 import { makeTempDir, removeTempDir } from '../support/temp-dir.js';
 import { imapUrl } from './migrate-cli.js';
 
 const PASSWORD = `S3cr3t-Leak-Probe-${randomBytes(6).toString('hex')}`;
 const TOKEN = `B3arer-Leak-Probe-${randomBytes(9).toString('hex')}`;
-const USERS = ['leaksrc', 'leakdst', 'leakmirror', 'leakews'] as const;
+const USERS = ['leaksrc', 'leakdst', 'leakmirror', 'leakews', 'leakrotated'] as const;
 const ALICE = 'alice@example.com';
 const APP = 'leak-probe-app';
+/** The delegated app of the refresh token runs, and its client secret. */
+const DELEGATED = '4c3b2a19-0000-4000-8000-00000000beef';
+const CLIENT_SECRET = `Cl1ent-Leak-Probe-${randomBytes(6).toString('hex')}`;
+const TENANT = '8e7d6c5b-4a39-4281-9f0e-d1c2b3a49586';
 
 let dovecot: DovecotServer;
 let redis: RedisServer;
 let ews: EwsTestServer;
+let tokens: FakeTokenService;
 let dir: string;
 /** Every CLI run: its argv and its output. */
 const runs: Array<{ readonly args: readonly string[]; readonly result: RunResult }> = [];
@@ -54,8 +63,11 @@ function forbidden(): string[] {
   const sasl = [
     ...USERS.map((user) => Buffer.from(`\0${user}\0${PASSWORD}`).toString('base64')),
     Buffer.from(`user=${ALICE}\x01auth=Bearer ${TOKEN}\x01\x01`).toString('base64'),
+    ...tokens.issued.map((t) => Buffer.from(`user=leaksrc\x01auth=Bearer ${t.token}\x01\x01`).toString('base64')),
   ];
-  const forms = [PASSWORD, TOKEN, ...base64Forms(PASSWORD), ...base64Forms(TOKEN)];
+  // The token service's: the client secret, every refresh token, every access token.
+  const issued = [CLIENT_SECRET, ...tokens.refreshTokens, ...tokens.issued.map((t) => t.token)];
+  const forms = [PASSWORD, TOKEN, ...issued].flatMap((secret) => [secret, ...base64Forms(secret)]);
   return [...new Set([...forms, ...forms.map((f) => f.replace(/\+/g, '-').replace(/\//g, '_')), ...sasl])];
 }
 
@@ -90,7 +102,8 @@ function filesUnder(root: string): string[] {
 }
 
 beforeAll(async () => {
-  [dovecot, redis] = await Promise.all([startDovecot({ users: [...USERS] }), startRedis()]);
+  tokens = await startTokenService({ tenants: [TENANT], clients: { [DELEGATED]: CLIENT_SECRET } });
+  [dovecot, redis] = await Promise.all([startDovecot({ users: [...USERS], oauth2: { introspectionUrl: tokens.introspectionUrl } }), startRedis()]);
   dir = await makeTempDir('secret-leak');
   // Every account gets the probe password before its first login (no cached old one).
   for (const user of USERS) setPassword(user);
@@ -108,7 +121,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all([dovecot?.stop(), redis?.destroy(), ews?.stop(), dir ? removeTempDir(dir) : undefined]);
+  await Promise.all([dovecot?.stop(), redis?.destroy(), ews?.stop(), tokens?.stop(), dir ? removeTempDir(dir) : undefined]);
 });
 
 describe('secrets stay secret', () => {
@@ -137,6 +150,34 @@ describe('secrets stay secret', () => {
     expect(badToken.code).toBe(3);
   }, 240_000);
 
+  it('runs IMAP ?auth=oauth-refresh migrates: the rotated refresh token written back, refused by a read-only file, from a variable', async () => {
+    const source = `imap://leaksrc@127.0.0.1:${dovecot.imapPort}?tls=off&auth=oauth-refresh&client=${DELEGATED}`
+      + `&token-url=${encodeURIComponent(`${tokens.authority}/${TENANT}/oauth2/v2.0/token`)}`;
+    const secretText = () => JSON.stringify({ refresh_token: tokens.addRefreshToken(DELEGATED, 'leaksrc'), client_secret: CLIENT_SECRET });
+    const migrateFrom = (secret: string[], env: Record<string, string> = {}) => cli(
+      ['migrate', '--source', source, '--source-ca', tokens.caFile, ...secret, '--target', imapUrl(dovecot, 'leakrotated'), '--redis', redis.url], env,
+    );
+
+    const writable = join(dir, 'writable.json');
+    const first = secretText();
+    writeFileSync(writable, first, { mode: 0o600 });
+    const written = await migrateFrom(['--source-password-file', writable]);
+    expect(written.code, written.stderr.slice(-2000)).toBe(0);
+    expect(readFileSync(writable, 'utf8')).not.toBe(first); // rotated and written back
+
+    const readOnly = join(dir, 'read-only.json');
+    writeFileSync(readOnly, secretText());
+    chmodSync(readOnly, 0o400);
+    const refused = await migrateFrom(['--source-password-file', readOnly]);
+    expect(refused.code, refused.stderr.slice(-2000)).toBe(0);
+    expect(refused.stderr).toContain(`the rotated refresh token was not written back: cannot write ${readOnly}: the file is read-only (mode 0400)`);
+
+    const fromVariable = await migrateFrom([], { MAILFERRY_SOURCE_PASSWORD: secretText() });
+    expect(fromVariable.code, fromVariable.stderr.slice(-2000)).toBe(0);
+    expect(fromVariable.stderr).toContain('its refresh token comes from the environment variable MAILFERRY_SOURCE_PASSWORD, which mailferry cannot update');
+    expect(tokens.refreshTokens.length).toBe(6); // three added, three rotated
+  }, 120_000);
+
   it('the CLI takes no secret on the command line', async () => {
     // A password in the URL is refused, and the refusal does not repeat it.
     const inUrl = await cli(['migrate', '--source', `imap://leaksrc:${PASSWORD}@127.0.0.1:${dovecot.imapPort}?tls=off`, '--target', imapUrl(dovecot, 'leakdst'), '--redis', redis.url]);
@@ -164,6 +205,7 @@ describe('secrets stay secret', () => {
       expectClean(`stderr of run ${index} (${run.args[0]})`, run.result.stderr);
     }
     for (const name of ['migrate.json', 'ews.json', 'mirror.json']) expectClean(name, readFileSync(join(dir, name), 'utf8'));
+    expect(tokens.refreshTokens.length).toBeGreaterThan(0); // the refresh token runs are searched for too
 
     const client = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
     await client.connect();

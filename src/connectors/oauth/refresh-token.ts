@@ -5,9 +5,12 @@
  * POST {tokenUrl}, application/x-www-form-urlencoded: grant_type=refresh_token,
  * client_id, refresh_token, client_secret (confidential clients; none for a public
  * client) and scope when configured. The answer's access_token and expires_in are used;
- * a new refresh_token in it (Microsoft rotates them) replaces the old one in memory for
- * the rest of the process (the account's secret is not rewritten: the old refresh token
- * stays valid at Microsoft until it expires or is revoked; Google never rotates).
+ * a new refresh_token in it (Microsoft rotates them with every answer; Google does not)
+ * replaces the old one for the rest of the process and is handed to the `keeper`, which
+ * writes it back to the account's secret file: a refresh token lives 90 days at Microsoft,
+ * and one-time refresh tokens are spent by their first use, so the stored one must follow.
+ * The keeper is awaited before the access token is handed out: once a login used the new
+ * token, the refresh token that came with it is stored (or its failure logged).
  *
  * Caching, one request in flight and the memory of a refusal are token-cache.ts's. The
  * HTTPS client is the one of the client credentials flow (authority-http.ts): public CAs
@@ -38,6 +41,16 @@ export interface RefreshTokenOptions extends TokenCachePolicy {
   readonly logger?: OAuthLogger;
   /** @defaultValue 30000 */
   readonly timeoutMs?: number;
+  /** Where rotated refresh tokens are kept beyond this process; without one they live in memory only. */
+  readonly keeper?: RefreshTokenKeeper;
+}
+
+/** Keeps a rotated refresh token (the account's secret file). */
+export interface RefreshTokenKeeper {
+  /** Where, for messages and to tell keepers apart ("file /etc/mailferry/alice.json"); never a secret. */
+  readonly where: string;
+  /** Stores the new refresh token; failures are the keeper's to log: it never rejects. */
+  keep(refreshToken: string): Promise<void>;
 }
 
 interface TokenAnswer {
@@ -121,7 +134,13 @@ export class RefreshTokenProvider extends CachingTokenProvider {
     if (status !== 200 || typeof answer.access_token !== 'string' || answer.access_token === '') {
       throw make(`unexpected answer (${detail}, no access token)`, 'PROTOCOL', 'now');
     }
-    if (typeof answer.refresh_token === 'string' && answer.refresh_token !== '') this.refreshToken = answer.refresh_token;
+    if (typeof answer.refresh_token === 'string' && answer.refresh_token !== '' && answer.refresh_token !== this.refreshToken) {
+      this.refreshToken = answer.refresh_token;
+      // A keeper does not reject; should one, the access token in hand is still good.
+      await this.options.keeper?.keep(answer.refresh_token).catch((error: unknown) => {
+        this.options.logger?.warn({ oauth: this.label, keeper: this.options.keeper?.where, error: (error as Error)?.name }, 'a rotated refresh token was not kept');
+      });
+    }
     const seconds = typeof answer.expires_in === 'number' ? answer.expires_in : Number(answer.expires_in);
     // An answer without a lifetime: assume an hour, the common one (Google, Microsoft).
     const lifetimeMs = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 3600_000;
@@ -138,15 +157,40 @@ function describe(error: string | undefined, description: unknown, status: numbe
 
 const shared = new Map<string, RefreshTokenProvider>();
 
-/** The provider of this client and refresh token in this process: one token and one request in flight for every connector of the account. */
+/**
+ * The provider of this client and refresh token in this process: one token and one request
+ * in flight for every connector of the account.
+ *
+ * A provider is also found under every refresh token it rotated to: connectors built later
+ * read the account's secret file again and find the rotated token there. Were that a new
+ * provider, one account would have two chains of refresh tokens, and with one-time refresh
+ * tokens the second would spend the token the first one holds. A refresh token nobody here
+ * handed out (the operator stored a new one) gets a provider of its own. The entries are
+ * not evicted: one small key per rotation (one per access token's lifetime, about an hour).
+ */
 export function sharedRefreshTokenProvider(options: RefreshTokenOptions): RefreshTokenProvider {
-  const key = createHash('sha256')
-    .update(JSON.stringify([options.tokenUrl, options.clientId, options.clientSecret ?? null, options.refreshToken, options.scope ?? null, options.ca?.toString('base64') ?? null]))
-    .digest('hex');
-  let provider = shared.get(key);
-  if (provider === undefined) {
-    provider = new RefreshTokenProvider(options);
-    shared.set(key, provider);
-  }
+  const found = shared.get(sharingKey(options));
+  if (found !== undefined) return found;
+  const keeper = options.keeper;
+  const provider: RefreshTokenProvider = new RefreshTokenProvider({
+    ...options,
+    keeper: {
+      where: keeper?.where ?? 'memory',
+      async keep(refreshToken) {
+        shared.set(sharingKey({ ...options, refreshToken }), provider);
+        await keeper?.keep(refreshToken);
+      },
+    },
+  });
+  shared.set(sharingKey(options), provider);
   return provider;
+}
+
+function sharingKey(options: RefreshTokenOptions): string {
+  return createHash('sha256')
+    .update(JSON.stringify([
+      options.tokenUrl, options.clientId, options.clientSecret ?? null, options.refreshToken, options.scope ?? null, options.ca?.toString('base64') ?? null,
+      options.keeper?.where ?? null,
+    ]))
+    .digest('hex');
 }

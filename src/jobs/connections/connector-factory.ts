@@ -12,6 +12,7 @@ import type { BearerTokenSource } from '../../connectors/oauth/index.js';
 import type { Pop3AccountOptions } from '../../connectors/pop3/index.js';
 import type { AccountGate, AnySource, FolderWatcher, TargetConnector } from '../../connectors/types.js';
 import type { AccountGates } from './account-backoff.js';
+import { refreshTokenKeeper } from './refresh-token-keeper.js';
 
 /** What every protocol's options share: where, who, the secret, the CA and a quiet logger. */
 function baseOptions(account: NetworkAccountSpec, role: string, log: Logger) {
@@ -31,23 +32,26 @@ function baseOptions(account: NetworkAccountSpec, role: string, log: Logger) {
 async function imapOptions(account: ImapAccountSpec, role: string, log: Logger): Promise<ImapAccountOptions> {
   const { password, ...base } = baseOptions(account, role, log);
   if (account.oauth === undefined) return { ...base, password, maxLiteralBytes: 512 * 1024 * 1024 };
-  return { ...base, tokens: await oauthTokens(account, password, base, role), maxLiteralBytes: 512 * 1024 * 1024 };
+  return { ...base, tokens: await oauthTokens(account, password, base, role, log), maxLiteralBytes: 512 * 1024 * 1024 };
 }
 
 /** USER/PASS or APOP with the password; SASL XOAUTH2 with the account's token provider (the secret is then the provider's). */
 async function pop3Options(account: Pop3AccountSpec, role: string, log: Logger): Promise<Pop3AccountOptions> {
   const { password, ...base } = baseOptions(account, role, log);
   if (account.auth !== 'xoauth2') return { ...base, password, auth: account.auth };
-  return { ...base, password: '', auth: 'xoauth2', tokens: await oauthTokens(account, password, base, role) };
+  return { ...base, password: '', auth: 'xoauth2', tokens: await oauthTokens(account, password, base, role, log) };
 }
 
 /**
  * The account's token provider, shared by every connector of the account in this process
  * (one token, one refresh in flight). The secret is the client secret (client credentials)
- * or the refresh token, alone or as JSON with the client secret (refresh token). Loaded on
- * first use: the token code (msal) costs every CLI start otherwise.
+ * or the refresh token, alone or as JSON with the client secret (refresh token); a rotated
+ * refresh token goes back to the secret's file (refresh-token-keeper.ts). Loaded on first
+ * use: the token code (msal) costs every CLI start otherwise.
  */
-async function oauthTokens(account: ImapAccountSpec | Pop3AccountSpec, secret: string, base: { logger: Logger; ca?: Buffer }, role: string): Promise<BearerTokenSource> {
+async function oauthTokens(
+  account: ImapAccountSpec | Pop3AccountSpec, secret: string, base: { logger: Logger; ca?: Buffer }, role: string, log: Logger,
+): Promise<BearerTokenSource> {
   const { parseRefreshSecret, sharedRefreshTokenProvider, sharedTokenProvider } = await import('../../connectors/oauth/index.js');
   const oauth = account.oauth;
   const common = { logger: base.logger, ...(base.ca === undefined ? {} : { ca: base.ca }) };
@@ -64,8 +68,10 @@ async function oauthTokens(account: ImapAccountSpec | Pop3AccountSpec, secret: s
   } catch (error) {
     throw new ConfigError(`${role} ${accountLabel(account)}: ?auth=oauth-refresh: ${(error as Error).message}`);
   }
+  const keeper = refreshTokenKeeper(account, log);
   return sharedRefreshTokenProvider({
     tokenUrl: oauth.tokenUrl, clientId: oauth.clientId, refreshToken: parsed.refreshToken, ...common,
+    ...(keeper === undefined ? {} : { keeper }),
     ...(parsed.clientSecret === undefined ? {} : { clientSecret: parsed.clientSecret }),
     ...(oauth.scope === undefined ? {} : { scope: oauth.scope }),
   });

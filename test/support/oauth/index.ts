@@ -20,7 +20,11 @@
  * and Google answer it): refresh tokens come from `addRefreshToken(clientId, username)`;
  * a confidential client must send its client_secret, a public client none; every answer
  * rotates the refresh token (as Entra does; the old one stays valid); a revoked family is
- * 400 invalid_grant (AADSTS50173). Delegated tokens carry `upn` = the user.
+ * 400 invalid_grant (AADSTS50173). Delegated tokens carry `upn` = the user. Two knobs make
+ * it stricter or laxer than Entra's default: `oneTimeRefreshTokens` (a refresh token is
+ * spent by the answer that rotates it: using it again is invalid_grant, as Entra does for
+ * single-page apps and OAuth 2.1 asks of public clients) and `rotateRefreshTokens = false`
+ * (the answer has no refresh_token, as Google's).
  *
  * For an IMAP server (Dovecot's oauth2 passdb, `introspection_mode = post`) it serves
  * RFC 7662 token introspection over plain HTTP on 127.0.0.1 (`introspectionUrl`): POST
@@ -51,7 +55,12 @@ export interface TokenServiceOptions {
   lifetimeSeconds?: number;
   /** App (client) id -> the mailbox (IMAP user name) introspection names for its app-only tokens. */
   mailboxes?: Record<string, string>;
+  /** A refresh token is spent by its first successful use (see the knob of the same name). Default false. */
+  oneTimeRefreshTokens?: boolean;
 }
+
+/** Where a refresh token stands: usable, spent by a one-time use, its family revoked, or never issued here. */
+export type RefreshTokenState = 'active' | 'spent' | 'revoked' | 'unknown';
 
 export interface TokenServiceRequest {
   readonly method: string;
@@ -93,6 +102,8 @@ export interface FakeTokenService {
   /** POSTs to a token endpoint, answered or refused. */
   readonly tokenRequests: number;
   readonly issued: ReadonlyArray<IssuedToken>;
+  /** Every refresh token issued here (added or rotated), in order. */
+  readonly refreshTokens: ReadonlyArray<string>;
   /** expires_in and exp of the tokens issued from now on. */
   lifetimeSeconds: number;
   /**
@@ -103,6 +114,12 @@ export interface FakeTokenService {
   validForSeconds: number | undefined;
   /** Each token answer waits this long (to hold many callers in one refresh). */
   responseDelayMs: number;
+  /** From now on, a refresh token answered once is spent: its next use is 400 invalid_grant (AADSTS70000). */
+  oneTimeRefreshTokens: boolean;
+  /** false: refresh answers carry no new refresh token (Google); the one sent stays in use. Default true (Entra). */
+  rotateRefreshTokens: boolean;
+  /** Where this refresh token stands, without using it. */
+  refreshTokenState(refreshToken: string): RefreshTokenState;
   /** The client's secret is revoked: its token requests get invalid_client (AADSTS7000222). */
   revoke(clientId: string): void;
   /** The client's secret works again. */
@@ -162,6 +179,8 @@ async function serve(options: TokenServiceOptions, dir: string, caFile: string, 
     lifetimeSeconds: options.lifetimeSeconds ?? 3600,
     validForSeconds: undefined as number | undefined,
     responseDelayMs: 0,
+    oneTimeRefreshTokens: options.oneTimeRefreshTokens ?? false,
+    rotateRefreshTokens: true,
   };
 
   const entraError = (error: string, code: number, description: string) => ({
@@ -198,6 +217,8 @@ async function serve(options: TokenServiceOptions, dir: string, caFile: string, 
   /** refresh token -> its client, user and family; revoked families. */
   const refreshTokens = new Map<string, { clientId: string; username: string; family: string }>();
   const revokedFamilies = new Set<string>();
+  /** Refresh tokens used once while one-time refresh tokens were on. */
+  const spent = new Set<string>();
   const newRefreshToken = (clientId: string, username: string, family: string): string => {
     const token = `rt.${randomBytes(24).toString('base64url')}`;
     refreshTokens.set(token, { clientId, username, family });
@@ -206,7 +227,8 @@ async function serve(options: TokenServiceOptions, dir: string, caFile: string, 
 
   const refreshAnswer = (tenant: string, form: URLSearchParams): { status: number; body: Record<string, unknown> } => {
     const clientId = form.get('client_id') ?? '';
-    const grant = refreshTokens.get(form.get('refresh_token') ?? '');
+    const presented = form.get('refresh_token') ?? '';
+    const grant = refreshTokens.get(presented);
     if (clientId in options.clients) {
       if (revoked.has(clientId)) return { status: 401, body: entraError('invalid_client', 7000222, `The provided client secret keys for app '${clientId}' are expired.`) };
       if (form.get('client_secret') !== options.clients[clientId]) {
@@ -219,8 +241,14 @@ async function serve(options: TokenServiceOptions, dir: string, caFile: string, 
     if (revokedFamilies.has(grant.family)) {
       return { status: 400, body: entraError('invalid_grant', 50173, "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password.") };
     }
+    if (spent.has(presented)) {
+      return { status: 400, body: entraError('invalid_grant', 70000, 'The provided value for the refresh_token is not valid: it was already redeemed, and refresh tokens of this app can be used once.') };
+    }
     const answer = issue(tenant, clientId, { username: grant.username, family: grant.family });
-    return { status: 200, body: { ...answer, scope: 'https://outlook.office.com/IMAP.AccessAsUser.All', refresh_token: newRefreshToken(clientId, grant.username, grant.family) } };
+    const scope = 'https://outlook.office.com/IMAP.AccessAsUser.All';
+    if (!state.rotateRefreshTokens) return { status: 200, body: { ...answer, scope } };
+    if (state.oneTimeRefreshTokens) spent.add(presented);
+    return { status: 200, body: { ...answer, scope, refresh_token: newRefreshToken(clientId, grant.username, grant.family) } };
   };
 
   const tokenAnswer = (tenant: string, form: URLSearchParams): { status: number; body: Record<string, unknown> } => {
@@ -354,6 +382,9 @@ async function serve(options: TokenServiceOptions, dir: string, caFile: string, 
       return tokenRequests;
     },
     issued,
+    get refreshTokens() {
+      return [...refreshTokens.keys()];
+    },
     get lifetimeSeconds() {
       return state.lifetimeSeconds;
     },
@@ -371,6 +402,24 @@ async function serve(options: TokenServiceOptions, dir: string, caFile: string, 
     },
     set responseDelayMs(value: number) {
       state.responseDelayMs = value;
+    },
+    get oneTimeRefreshTokens() {
+      return state.oneTimeRefreshTokens;
+    },
+    set oneTimeRefreshTokens(value: boolean) {
+      state.oneTimeRefreshTokens = value;
+    },
+    get rotateRefreshTokens() {
+      return state.rotateRefreshTokens;
+    },
+    set rotateRefreshTokens(value: boolean) {
+      state.rotateRefreshTokens = value;
+    },
+    refreshTokenState(refreshToken) {
+      const grant = refreshTokens.get(refreshToken);
+      if (grant === undefined) return 'unknown';
+      if (revokedFamilies.has(grant.family)) return 'revoked';
+      return spent.has(refreshToken) ? 'spent' : 'active';
     },
     revoke(clientId) {
       revoked.add(clientId);
