@@ -23,6 +23,10 @@ export interface DeltaOptions {
   readonly changeType: ChangeType | undefined;
   /** $top of the first request: a page size when no Prefer header says otherwise. */
   readonly top: number | undefined;
+  /** `$filter=receivedDateTime ge|gt {value}`, the only filter delta takes: only messages received since then. */
+  readonly receivedSince: { readonly inclusive: boolean; readonly time: number } | undefined;
+  /** `$orderby=receivedDateTime desc`, the only order delta takes (without it the order is not guaranteed). */
+  readonly newestFirst: boolean;
 }
 
 /** One change of a round: the message (by number) and whether it is reported as removed. */

@@ -11,8 +11,9 @@
  * when its page is served; one that changed several times appears once. A message deleted
  * or moved out of the folder is `{"@odata.type", "id", "@removed": {"reason": "deleted"}}`
  * (the docs' sample; Outlook never says "changed"). Changes made during a round are in the
- * next one. The first request's $select, $expand and changeType are kept in the tokens and
- * apply to every later page and round, as the docs describe.
+ * next one. The first request's $select, $expand, $filter (receivedDateTime ge|gt only),
+ * $orderby (receivedDateTime desc only) and changeType are kept in the tokens and apply to
+ * every later page and round, as the docs describe; $search is refused.
  */
 import { json, type GraphAnswer, type GraphRequest, type ServerState } from '../context.js';
 import { syncStateNotFound, type ChangeType, type DeltaEntry, type DeltaOptions, type DeltaState } from '../delta-tokens.js';
@@ -26,6 +27,22 @@ import { expandedProperties } from './mail.js';
 /** Page size of a delta answer without Prefer, and the largest one (the server option maxPageSize changes both). */
 const DELTA_PAGE = 10;
 
+/** message-delta.md: "The only supported $filter expresssions are receivedDateTime ge|gt {value}", "the only supported $orderby expression is receivedDateTime desc", no $search. */
+function filterOptions(request: GraphRequest): Pick<DeltaOptions, 'receivedSince' | 'newestFirst'> {
+  if (request.query.params.has('search')) throw badRequest('$search is not supported on delta queries.');
+  const orderby = request.query.params.get('orderby');
+  if (orderby !== undefined && !/^receivedDateTime\s+desc$/i.test(orderby.trim())) throw badRequest(`Unsupported $orderby on delta: '${orderby}'. Only 'receivedDateTime desc' is supported.`);
+  const filter = request.query.filter;
+  let receivedSince: DeltaOptions['receivedSince'];
+  if (filter !== undefined) {
+    const match = /^receivedDateTime\s+(ge|gt)\s+(\S+)$/i.exec(filter.trim());
+    const time = match?.[2] === undefined ? NaN : Date.parse(match[2]);
+    if (!match || Number.isNaN(time)) throw badRequest(`Unsupported $filter on delta: '${filter}'. Only 'receivedDateTime ge|gt {value}' is supported.`);
+    receivedSince = { inclusive: match[1]!.toLowerCase() === 'ge', time };
+  }
+  return { receivedSince, newestFirst: orderby !== undefined };
+}
+
 function changeTypeOf(request: GraphRequest): ChangeType | undefined {
   const value = request.query.params.get('changetype');
   if (value === undefined) return undefined;
@@ -34,20 +51,23 @@ function changeTypeOf(request: GraphRequest): ChangeType | undefined {
 }
 
 /** The changes in `folder` after change number `since` (0: the initial round: what is there now). */
-function changesSince(folder: FolderRecord, since: number, changeType: ChangeType | undefined): DeltaEntry[] {
-  const changes: Array<DeltaEntry & { cn: number; type: ChangeType }> = [];
+function changesSince(folder: FolderRecord, since: number, options: DeltaOptions): DeltaEntry[] {
+  const changes: Array<DeltaEntry & { cn: number; type: ChangeType; received: number }> = [];
+  const window = options.receivedSince;
   for (const message of folder.messages) {
+    const received = message.received.getTime();
+    if (window && (window.inclusive ? received < window.time : received <= window.time)) continue;
     if (message.deletedCn === undefined) {
-      if (since === 0 || message.createdCn > since) changes.push({ num: message.num, removed: false, cn: message.lastCn, type: 'created' });
-      else if (message.lastCn > since) changes.push({ num: message.num, removed: false, cn: message.lastCn, type: 'updated' });
+      if (since === 0 || message.createdCn > since) changes.push({ num: message.num, removed: false, cn: message.lastCn, type: 'created', received });
+      else if (message.lastCn > since) changes.push({ num: message.num, removed: false, cn: message.lastCn, type: 'updated', received });
     } else if (since > 0 && message.deletedCn > since && message.createdCn <= since) {
       // Created and gone within the window: the client never saw it, so nothing to report.
-      changes.push({ num: message.num, removed: true, cn: message.deletedCn, type: 'deleted' });
+      changes.push({ num: message.num, removed: true, cn: message.deletedCn, type: 'deleted', received });
     }
   }
   return changes
-    .filter((c) => changeType === undefined || c.type === changeType)
-    .sort((a, b) => a.cn - b.cn)
+    .filter((c) => options.changeType === undefined || c.type === options.changeType)
+    .sort((a, b) => (options.newestFirst ? b.received - a.received || b.cn - a.cn : a.cn - b.cn))
     .map(({ num, removed }) => ({ num, removed }));
 }
 
@@ -68,8 +88,9 @@ export function messageDelta(state: ServerState, request: GraphRequest, user: Us
     extended: expandedProperties(request),
     changeType: changeTypeOf(request),
     top: request.query.top,
+    ...filterOptions(request),
   };
-  const round = previous?.round ?? { entries: changesSince(folder, previous?.watermark ?? 0, options.changeType), offset: 0, until: model.currentCn };
+  const round = previous?.round ?? { entries: changesSince(folder, previous?.watermark ?? 0, options), offset: 0, until: model.currentCn };
 
   const prefer = preferredPageSize(request.header('prefer'));
   const cap = state.maxPageSize ?? DELTA_PAGE;
