@@ -82,7 +82,7 @@ export interface GraphTestServer {
   readonly throttleWindows: ReadonlyArray<ThrottleWindow>;
   /** Requests for a mailbox that arrived inside one of its throttle windows (none, for a client that honours Retry-After). */
   requestsInsideWindows(): GraphRequestRecord[];
-  /** The most requests for this mailbox ever in flight at once (as seen at each arrival). */
+  /** The most requests of one app for this mailbox ever in flight at once (as seen at each arrival). */
   maxInFlight(user: string): number;
   stop(): Promise<void>;
 }

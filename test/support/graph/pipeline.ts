@@ -8,9 +8,8 @@
  *    the rest of the window as Retry-After (Graph goes on throttling a client that ignores it);
  * 2. a pending `faults.throttle`: 429 TooManyRequests (throttling.md's sample body) or 503,
  *    with Retry-After, opening a window for the mailbox;
- * 3. more than `maxConcurrentPerMailbox` requests in flight for the mailbox (4: Outlook
- *    counts per app and mailbox, and this server has one app per mailbox in practice):
- *    429 ApplicationThrottled "Application is over its MailboxConcurrency limit." (the
+ * 3. more than `maxConcurrentPerMailbox` requests of the same app in flight for the
+ *    mailbox (4; Outlook counts per app and mailbox): 429 ApplicationThrottled "Application is over its MailboxConcurrency limit." (the
  *    body Outlook sends) with Retry-After `faults.concurrencyRetryAfterSeconds`; no window;
  * 4. a pending `faults.failNext` for the path.
  * Admission is split from running (prepare / execute) so that a batch can admit its
@@ -25,6 +24,8 @@ import type { GraphRequestRecord, Traffic } from './traffic.js';
 
 export interface Prepared {
   readonly record: GraphRequestRecord;
+  /** The app (client id) the request came from. */
+  readonly app: string;
   readonly requestId: string;
   readonly clientRequestId: string | undefined;
   /** Set when the request was refused before running (its answer). */
@@ -77,7 +78,7 @@ export class Pipeline {
   /** Route, authorize and admit (synchronous: a batch admits its parallel entries together). */
   prepare(request: GraphRequest, principal: Principal, record: GraphRequestRecord, requestId: string, clientRequestId: string | undefined): Prepared {
     const { state, traffic, faults } = this.options;
-    const base = { record, requestId, clientRequestId };
+    const base = { record, requestId, clientRequestId, app: principal.appId };
     let resolved: Route;
     try {
       resolved = route(state, request);
@@ -86,7 +87,7 @@ export class Pipeline {
       return { ...base, refusal: errorAnswer(error, requestId, clientRequestId) };
     }
     const mailbox = resolved.user?.mail.toLowerCase();
-    const inFlight = mailbox === undefined ? 0 : traffic.enter(record, mailbox);
+    const inFlight = mailbox === undefined ? 0 : traffic.enter(record, mailbox, principal.appId);
 
     const window = traffic.windowAt(mailbox, record.at);
     if (mailbox !== undefined && window) {
@@ -128,7 +129,7 @@ export class Pipeline {
   /** The answer is written: the request leaves its mailbox's in-flight count. */
   finish(prepared: Prepared, status: number): void {
     const { record } = prepared;
-    if (record.mailbox !== undefined) this.options.traffic.leave(record.mailbox);
+    if (record.mailbox !== undefined) this.options.traffic.leave(record.mailbox, prepared.app);
     this.options.traffic.answered(record, status);
   }
 }

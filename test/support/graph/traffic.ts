@@ -25,7 +25,7 @@ export interface GraphRequestRecord extends Arrival {
   status: number;
   /** The id of the sub-request, for requests inside a $batch. */
   readonly batchId?: string;
-  /** Requests for this mailbox in flight when this one arrived, itself included (0 when no mailbox). */
+  /** Requests of the same app for this mailbox in flight when this one arrived, itself included (0 when no mailbox). */
   inFlightForMailbox: number;
 }
 
@@ -51,20 +51,22 @@ export class Traffic {
   }
 
   /**
-   * The request is in flight for its mailbox (until `leave`); returns how many are, itself
-   * included. Every request for a mailbox counts, the ones refused too: the client had them
-   * outstanding, whatever the answer.
+   * The request of `app` is in flight for its mailbox (until `leave`); returns how many of
+   * that app are, itself included (Outlook counts per app and mailbox). Every request for a
+   * mailbox counts, the ones refused too: the client had them outstanding, whatever the answer.
    */
-  enter(record: GraphRequestRecord, mailbox: string): number {
-    const count = (this.inFlight.get(mailbox) ?? 0) + 1;
-    this.inFlight.set(mailbox, count);
+  enter(record: GraphRequestRecord, mailbox: string, app: string): number {
+    const key = `${app}\u0000${mailbox}`;
+    const count = (this.inFlight.get(key) ?? 0) + 1;
+    this.inFlight.set(key, count);
     record.mailbox = mailbox;
     record.inFlightForMailbox = count;
     return count;
   }
 
-  leave(mailbox: string): void {
-    this.inFlight.set(mailbox, Math.max(0, (this.inFlight.get(mailbox) ?? 0) - 1));
+  leave(mailbox: string, app: string): void {
+    const key = `${app}\u0000${mailbox}`;
+    this.inFlight.set(key, Math.max(0, (this.inFlight.get(key) ?? 0) - 1));
   }
 
   answered(record: GraphRequestRecord, status: number): void {
