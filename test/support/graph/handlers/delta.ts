@@ -10,8 +10,8 @@
  * @odata.deltaLink ($deltatoken) for the next round. A message is written with its state
  * when its page is served; one that changed several times appears once. A message deleted
  * or moved out of the folder is `{"@odata.type", "id", "@removed": {"reason": "deleted"}}`
- * (the docs' sample; Outlook never says "changed"). Changes made during a round are in the
- * next one. The first request's $select, $expand, $filter (receivedDateTime ge|gt only),
+ * (the docs' sample; the only reason they show for messages). Changes made during a round
+ * are in the next one. The first request's $select, $expand, $filter (receivedDateTime ge|gt only),
  * $orderby (receivedDateTime desc only) and changeType are kept in the tokens and apply to
  * every later page and round, as the docs describe; $search is refused.
  */
