@@ -10,6 +10,19 @@
  */
 import { insertByArrival, nowMs, type Arrival } from '../arrivals.js';
 
+/**
+ * A request arriving in the last milliseconds of a window is taken as arriving after it. A
+ * client that waits Retry-After from the moment it read the answer can still show up about
+ * 1 ms early by this clock: its timer runs on the event loop's millisecond clock, cached
+ * when the loop iteration began (libuv), while `from` is the sub-millisecond moment the
+ * answer was written.
+ */
+export const WINDOW_END_TOLERANCE_MS = 2;
+
+function inside(window: ThrottleWindow, at: number): boolean {
+  return window.from <= at && at < window.until - WINDOW_END_TOLERANCE_MS;
+}
+
 export interface GraphRequestRecord extends Arrival {
   readonly at: number;
   /** When the answer was completely written (for $value: the last byte); unset until then. */
@@ -82,7 +95,7 @@ export class Traffic {
   /** The window `mailbox` is inside at `at`, if any (the one ending last). */
   windowAt(mailbox: string | undefined, at: number): ThrottleWindow | undefined {
     let found: ThrottleWindow | undefined;
-    for (const w of this.windows) if (w.mailbox === mailbox && w.from <= at && at < w.until && (!found || w.until > found.until)) found = w;
+    for (const w of this.windows) if (w.mailbox === mailbox && inside(w, at) && (!found || w.until > found.until)) found = w;
     return found;
   }
 
@@ -92,6 +105,6 @@ export class Traffic {
 
   /** Requests that arrived for a mailbox inside one of its throttle windows: what a client honouring Retry-After never sends. */
   insideWindows(): GraphRequestRecord[] {
-    return this.records.filter((r) => r.mailbox !== undefined && this.windows.some((w) => w.mailbox === r.mailbox && w.from <= r.at && r.at < w.until));
+    return this.records.filter((r) => r.mailbox !== undefined && this.windows.some((w) => w.mailbox === r.mailbox && inside(w, r.at)));
   }
 }
