@@ -32,8 +32,14 @@
  * of a delegated token, the `mailboxes` entry of an app), {"active": false} for anything
  * else (expired, revoked refresh token family, forged).
  *
- * The certificate is self-signed for 127.0.0.1 (made with openssl); trust it with `ca` /
- * `caFile`. msal-node needs no instance discovery when told the authority is known.
+ * Other resources (`resources`, e.g. Microsoft Graph for the Graph test server) get tokens
+ * with their own audience and the app roles configured per app, checked by `verifyFor`.
+ * An app with a registered certificate (`certificates`) may authenticate with a client
+ * assertion instead of a secret (certificate credentials, client-assertion.ts).
+ *
+ * The certificate is self-signed for 127.0.0.1 (made with openssl), or the one passed as
+ * `tls` (issued by a test CA); trust it with `ca` / `caFile`. msal-node needs no instance
+ * discovery when told the authority is known.
  */
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -41,6 +47,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { writeSelfSignedCertificate } from '../certificate.js';
+import { checkClientAssertion, JWT_BEARER, registerCertificate } from './client-assertion.js';
 import { makeTempDir, removeTempDir } from '../temp-dir.js';
 
 
@@ -57,6 +64,20 @@ export interface TokenServiceOptions {
   mailboxes?: Record<string, string>;
   /** A refresh token is spent by its first successful use (see the knob of the same name). Default false. */
   oneTimeRefreshTokens?: boolean;
+  /**
+   * App (client) id -> PEM of the certificate registered for it: the app may then sign in with
+   * a client assertion (certificate credentials, client-assertion.ts) instead of a secret. An
+   * app listed here need not be in `clients`.
+   */
+  certificates?: Record<string, string>;
+  /**
+   * Resources besides Exchange Online: audience (e.g. https://graph.microsoft.com) -> app id ->
+   * the application roles (e.g. Mail.Read) of that app's tokens for it. A client asks for one
+   * with scope `{audience}/.default`; the token's `aud` is the audience and `roles` the list.
+   */
+  resources?: Record<string, Record<string, readonly string[]>>;
+  /** Serve with this certificate (e.g. one issued by a TestCa) instead of a new self-signed one; `ca`/`caFile` are then the CA's. */
+  tls?: { cert: Buffer; key: Buffer; ca: Buffer; caFile: string };
 }
 
 /** Where a refresh token stands: usable, spent by a one-time use, its family revoked, or never issued here. */
@@ -90,11 +111,16 @@ export interface IssuedToken {
 /** What a resource server concludes from a bearer token. */
 export type TokenVerdict = { readonly principal: string } | { readonly error: 'invalid_token'; readonly reason: string; readonly expired: boolean };
 
+/** What a resource other than Exchange (`verifyFor`) learns from a valid token. */
+export type ResourceTokenVerdict =
+  | { readonly principal: string; readonly tenant: string; readonly roles: readonly string[]; readonly delegated: boolean }
+  | Extract<TokenVerdict, { error: string }>;
+
 export interface FakeTokenService {
   /** https://127.0.0.1:PORT: the origin, to which msal adds /{tenant}. */
   readonly authority: string;
   readonly port: number;
-  /** PEM of the self-signed certificate, and the file holding it. */
+  /** PEM of the certificate to trust (the self-signed one, or the CA of `tls`), and the file holding it. */
   readonly ca: Buffer;
   readonly caFile: string;
   /** Every request, in order (the OpenID discovery and the token requests). */
@@ -128,6 +154,8 @@ export interface FakeTokenService {
   failNext(count: number, status?: number): void;
   /** A resource's check of a bearer token: issued here, signature, audience, not expired. */
   verify(token: string): TokenVerdict;
+  /** The same check for a token meant for `audience` (one of `resources`), with the token's tenant and roles. */
+  verifyFor(token: string, audience: string): ResourceTokenVerdict;
   /** A refresh token for `clientId` acting as `username` (a public client when `clientId` is not in `clients`). */
   addRefreshToken(clientId: string, username: string): string;
   /** Revokes the family of this refresh token (it and every token rotated from it): invalid_grant, and its access tokens inactive. */
@@ -154,19 +182,22 @@ function readBody(request: import('node:http').IncomingMessage): Promise<string>
 
 
 export async function startTokenService(options: TokenServiceOptions): Promise<FakeTokenService> {
+  if (options.tls) return serve(options, undefined, options.tls.caFile, options.tls.cert, options.tls.key, options.tls.ca);
   const dir = await makeTempDir('oauth');
   try {
     const { certFile, keyFile } = await writeSelfSignedCertificate(dir);
     const [cert, key] = await Promise.all([fs.readFile(certFile), fs.readFile(keyFile)]);
-    return await serve(options, dir, certFile, cert, key);
+    return await serve(options, dir, certFile, cert, key, cert);
   } catch (error) {
     await removeTempDir(dir);
     throw error;
   }
 }
 
-async function serve(options: TokenServiceOptions, dir: string, caFile: string, cert: Buffer, key: Buffer): Promise<FakeTokenService> {
+async function serve(options: TokenServiceOptions, dir: string | undefined, caFile: string, cert: Buffer, key: Buffer, ca: Buffer): Promise<FakeTokenService> {
   const tenants = new Set(options.tenants.map((t) => t.toLowerCase()));
+  const certificates = new Map(Object.entries(options.certificates ?? {}).map(([clientId, pem]) => [clientId, registerCertificate(pem)]));
+  const resources = options.resources ?? {};
   const signingKey = randomBytes(32);
   const revoked = new Set<string>();
   const requests: TokenServiceRequest[] = [];
@@ -199,14 +230,16 @@ async function serve(options: TokenServiceOptions, dir: string, caFile: string, 
     return `${head}.${body}.${signature}`;
   };
 
-  const issue = (tenant: string, clientId: string, delegated?: { username: string; family: string }) => {
+  const issue = (tenant: string, clientId: string, delegated?: { username: string; family: string }, audience = EXCHANGE_AUDIENCE) => {
     const now = Date.now();
     const seconds = Math.floor(now / 1000);
     const lifetime = state.lifetimeSeconds;
     const validFor = state.validForSeconds ?? lifetime;
+    // Entra leaves the roles claim out of a token for an app granted no application roles.
+    const roles = audience === EXCHANGE_AUDIENCE ? ['full_access_as_app'] : [...(resources[audience]?.[clientId] ?? [])];
     const token = sign({
-      aud: EXCHANGE_AUDIENCE, iss: `https://sts.windows.net/${tenant}/`, iat: seconds, nbf: seconds, exp: seconds + validFor,
-      tid: tenant, appid: clientId, app_displayname: 'mailferry test app', idtyp: 'app', roles: ['full_access_as_app'],
+      aud: audience, iss: `https://sts.windows.net/${tenant}/`, iat: seconds, nbf: seconds, exp: seconds + validFor,
+      tid: tenant, appid: clientId, app_displayname: 'mailferry test app', idtyp: 'app', ...(roles.length > 0 ? { roles } : {}),
       oid: randomUUID(), sub: randomUUID(), uti: randomBytes(12).toString('base64url'), ver: '1.0',
       ...(delegated ? { upn: delegated.username, idtyp: 'user', scp: 'IMAP.AccessAsUser.All' } : {}),
     });
@@ -257,20 +290,32 @@ async function serve(options: TokenServiceOptions, dir: string, caFile: string, 
     if (form.get('grant_type') !== 'client_credentials') {
       return { status: 400, body: entraError('unsupported_grant_type', 70003, `The app requested an unsupported grant type '${form.get('grant_type') ?? ''}'.`) };
     }
-    if (!(clientId in options.clients)) {
+    if (!(clientId in options.clients) && !certificates.has(clientId)) {
       return { status: 400, body: entraError('unauthorized_client', 700016, `Application with identifier '${clientId}' was not found in the directory '${tenant}'.`) };
     }
     if (revoked.has(clientId)) {
       return { status: 401, body: entraError('invalid_client', 7000222, `The provided client secret keys for app '${clientId}' are expired.`) };
     }
-    if (form.get('client_secret') !== options.clients[clientId]) {
+    const assertion = form.get('client_assertion');
+    if (assertion !== null) {
+      if (form.get('client_assertion_type') !== JWT_BEARER) {
+        return { status: 400, body: entraError('invalid_request', 50012, `Invalid client assertion type. Expected '${JWT_BEARER}'.`) };
+      }
+      const endpoint = `${origin}/${tenant}/oauth2`;
+      const verdict = checkClientAssertion(assertion, clientId, certificates.get(clientId), [`${endpoint}/v2.0/token`, `${endpoint}/token`]);
+      if (!verdict.ok) return { status: 401, body: entraError('invalid_client', verdict.code, verdict.description) };
+    } else if (!(clientId in options.clients)) {
+      return { status: 401, body: entraError('invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.") };
+    } else if (form.get('client_secret') !== options.clients[clientId]) {
       return { status: 401, body: entraError('invalid_client', 7000215, 'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.') };
     }
     const scopes = (form.get('scope') ?? '').split(' ').filter((s) => s !== '');
-    if (!scopes.includes(`${EXCHANGE_AUDIENCE}/.default`)) {
+    // One resource per request, named by its /.default scope (Entra takes no other scope here).
+    const audience = [EXCHANGE_AUDIENCE, ...Object.keys(resources)].find((a) => scopes.includes(`${a}/.default`));
+    if (audience === undefined) {
       return { status: 400, body: entraError('invalid_scope', 1002012, `The provided value for scope ${form.get('scope') ?? ''} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.`) };
     }
-    return { status: 200, body: issue(tenant, clientId) };
+    return { status: 200, body: issue(tenant, clientId, undefined, audience) };
   };
 
   const server = https.createServer({ cert, key, minVersion: 'TLSv1.2' }, (request, response) => {
@@ -338,8 +383,8 @@ async function serve(options: TokenServiceOptions, dir: string, caFile: string, 
   const port = (server.address() as AddressInfo).port;
   origin = `https://127.0.0.1:${port}`;
 
-  type Claims = { aud?: string; exp?: number; appid?: string; upn?: string };
-  const check = (token: string): { claims: Claims } | Extract<TokenVerdict, { error: string }> => {
+  type Claims = { aud?: string; exp?: number; appid?: string; upn?: string; tid?: string; roles?: string[] };
+  const check = (token: string, audience = EXCHANGE_AUDIENCE): { claims: Claims } | Extract<TokenVerdict, { error: string }> => {
     const [head, body, signature] = token.split('.');
     const invalid = (reason: string, expired = false) => ({ error: 'invalid_token' as const, reason, expired });
     if (head === undefined || body === undefined || signature === undefined) return invalid('The token is malformed.');
@@ -347,7 +392,7 @@ async function serve(options: TokenServiceOptions, dir: string, caFile: string, 
     const given = Buffer.from(signature, 'base64url');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return invalid('The token signature is invalid.');
     const claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Claims;
-    if (claims.aud !== EXCHANGE_AUDIENCE) return invalid(`The audience ${String(claims.aud)} is invalid.`);
+    if (claims.aud !== audience) return invalid(`The audience ${String(claims.aud)} is invalid.`);
     if (typeof claims.exp !== 'number' || claims.exp * 1000 <= Date.now()) return invalid('The token has expired.', true);
     const family = issued.find((t) => t.token === token)?.family;
     if (family !== undefined && revokedFamilies.has(family)) return invalid('The grant was revoked.');
@@ -375,7 +420,7 @@ async function serve(options: TokenServiceOptions, dir: string, caFile: string, 
   return {
     authority: origin,
     port,
-    ca: cert,
+    ca,
     caFile,
     requests,
     get tokenRequests() {
@@ -434,6 +479,12 @@ async function serve(options: TokenServiceOptions, dir: string, caFile: string, 
       const verdict = check(token);
       return 'claims' in verdict ? { principal: verdict.claims.appid ?? '' } : verdict;
     },
+    verifyFor(token, audience) {
+      const verdict = check(token, audience);
+      if (!('claims' in verdict)) return verdict;
+      const { appid, tid, roles, upn } = verdict.claims;
+      return { principal: appid ?? '', tenant: tid ?? '', roles: roles ?? [], delegated: upn !== undefined };
+    },
     addRefreshToken(clientId, username) {
       return newRefreshToken(clientId, username, randomUUID());
     },
@@ -447,7 +498,7 @@ async function serve(options: TokenServiceOptions, dir: string, caFile: string, 
       return Promise.all([server, introspection].map((one) => new Promise<void>((resolve) => {
         one.close(() => resolve());
         one.closeAllConnections();
-      }))).then(() => removeTempDir(dir));
+      }))).then(() => (dir === undefined ? undefined : removeTempDir(dir)));
     },
   };
 }
