@@ -23,7 +23,7 @@ const tcpPort = (value: string): number => {
 
 const program = new Command()
   .name('mailferry')
-  .description('Migrate, mirror and back up mailboxes through a crash-safe queue (IMAP, POP3, Exchange EWS, Maildir).')
+  .description('Migrate, mirror and back up mailboxes through a crash-safe queue (IMAP, POP3, Exchange EWS, Microsoft Graph, Maildir).')
   .showHelpAfterError('(run with --help for usage)')
   .addHelpText('after', `
 Exit codes:
@@ -54,7 +54,7 @@ const serveOptions = (command: Command): Command => redisOptions(command)
 
 serveOptions(program.command('migrate')
   .description('Copy every message of the source account into the target account, once, resumably.')
-  .option('--source <url>', 'source account: imaps://USER@HOST[:PORT] (TLS) or imap://USER@HOST[:PORT] (STARTTLS; add ?tls=off for plaintext); POP3: pop3s://, pop3:// (STLS), ?auth=user|apop|oauth|oauth-refresh; Exchange: ews://USER@HOST[:PORT]/EWS/Exchange.asmx, ?auth=ntlm|basic|bearer|oauth (with &tenant= &client=), ?impersonate=ADDRESS; IMAP and POP3 OAuth2: ?auth=oauth&tenant=&client= (client secret) or ?auth=oauth-refresh&client=[&token-url=] (refresh token)')
+  .option('--source <url>', 'source account: imaps://USER@HOST[:PORT] (TLS) or imap://USER@HOST[:PORT] (STARTTLS; add ?tls=off for plaintext); POP3: pop3s://, pop3:// (STLS), ?auth=user|apop|oauth|oauth-refresh; Exchange: ews://USER@HOST[:PORT]/EWS/Exchange.asmx, ?auth=ntlm|basic|bearer|oauth (with &tenant= &client=), ?impersonate=ADDRESS; Microsoft 365 through Graph: graph://USER@DOMAIN?tenant=TENANT_ID&client=CLIENT_ID[&cert=FILE.pem] (the client secret as the password); IMAP and POP3 OAuth2: ?auth=oauth&tenant=&client= (client secret) or ?auth=oauth-refresh&client=[&token-url=] (refresh token)')
   .option('--target <url>', 'target account: imaps://, imap:// or ews://, as for --source; maildir:///PATH for a local Maildir (also a --source, to restore)')
   .option('--source-password-file <file>', `read the source password from a file (default: $${'MAILFERRY_SOURCE_PASSWORD'})`)
   .option('--target-password-file <file>', `read the target password from a file (default: $${'MAILFERRY_TARGET_PASSWORD'})`)
@@ -90,7 +90,7 @@ Examples:
 
 serveOptions(program.command('mirror')
   .description('Keep the target following the source, in the foreground: new mail, flag changes, deletions (within a cap), new and renamed folders.')
-  .option('--source <url>', 'source account: imaps://USER@HOST[:PORT] or imap://USER@HOST[:PORT] (STARTTLS; ?tls=off for plaintext)')
+  .option('--source <url>', 'source account: imaps://USER@HOST[:PORT] or imap://USER@HOST[:PORT] (STARTTLS; ?tls=off for plaintext); Microsoft 365: graph://USER@DOMAIN?tenant=TENANT_ID&client=CLIENT_ID (polled by full passes)')
   .option('--target <url>', 'target account: imaps://, imap:// or maildir:///PATH')
   .option('--source-password-file <file>', 'read the source password from a file (default: $MAILFERRY_SOURCE_PASSWORD)')
   .option('--target-password-file <file>', 'read the target password from a file (default: $MAILFERRY_TARGET_PASSWORD)')

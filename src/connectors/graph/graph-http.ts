@@ -57,6 +57,7 @@ export class GraphHttp {
   private readonly gate: AccountGate;
   private readonly fetcher: FetchHandler;
   private lastToken: string | undefined;
+  private tokenFailure: unknown;
 
   constructor(private readonly options: GraphHttpOptions) {
     const endpoint = new URL(options.endpoint);
@@ -65,7 +66,13 @@ export class GraphHttp {
     this.fetcher = new FetchHandler(this.dispatcher, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     const auth = new AuthenticationHandler({
       getAccessToken: async () => {
-        this.lastToken = await options.tokens.token();
+        try {
+          this.lastToken = await options.tokens.token();
+        } catch (error) {
+          // The SDK keeps only the text of what its middleware throws: keep the error itself.
+          this.tokenFailure = error;
+          throw error;
+        }
         return this.lastToken;
       },
     });
@@ -147,10 +154,13 @@ export class GraphHttp {
       for (let throttled = 0; ; ) {
         await this.gate.beforeRequest();
         this.fetcher.lastFailure = undefined;
+        this.tokenFailure = undefined;
         try {
           return await request();
         } catch (error) {
           if (isConnectorError(error)) throw error;
+          // No token: the token service's own error says what to fix (a refused secret is final).
+          if (this.tokenFailure !== undefined) throw this.tokenFailure;
           const status = error instanceof GraphError ? error.statusCode : -1;
           if ((status === 429 || status === 503) && throttled < MAX_THROTTLED_RETRIES) {
             throttled += 1;

@@ -22,6 +22,7 @@ import { graphHttpFor } from './graph-account.js';
 import type { GraphHttp } from './graph-http.js';
 import { graphLabel, type GraphAccountOptions } from './graph-options.js';
 import { MESSAGE_QUERY, messageState, type GraphMessage, type MessageState } from './message-state.js';
+import { countOtherItems } from './other-items.js';
 
 /** Graph returns at most this many messages per delta page whatever is asked (its documented default). */
 const MAX_PAGE = 1000;
@@ -69,9 +70,10 @@ export class GraphSource implements ItemSyncSource {
     return { prefix: '', delimiter: PATH_DELIMITER };
   }
 
+  /** The mail folders, then calendar, contacts and tasks as folders of their kind (reported as skipped with their counts). */
   async listFolders(options?: ListFoldersOptions): Promise<ItemFolderInfo[]> {
     const entries = await this.folders.list();
-    return entries.map((entry): ItemFolderInfo => ({
+    const mail = entries.map((entry): ItemFolderInfo => ({
       path: entry.path,
       delimiter: PATH_DELIMITER,
       selectable: true,
@@ -80,6 +82,13 @@ export class GraphSource implements ItemSyncSource {
       ...(entry.specialUse === undefined ? {} : { specialUse: entry.specialUse }),
       ...(options?.withStatus ? { status: { uidValidity: '1', uidNext: 0, messages: entry.itemCount } } : {}),
     }));
+    const taken = new Set(mail.map((f) => f.path.toLowerCase()));
+    const other = (await countOtherItems(this.http, this.mailbox)).map((items): ItemFolderInfo => {
+      // A mail folder may have the same name: the skipped kind then says what it is.
+      const path = taken.has(items.name.toLowerCase()) ? `${items.name} (${items.content})` : items.name;
+      return { path, delimiter: PATH_DELIMITER, selectable: true, content: items.content, itemCount: items.count };
+    });
+    return [...mail, ...other];
   }
 
   /**
