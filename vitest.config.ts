@@ -8,16 +8,17 @@ import { defineConfig } from 'vitest/config';
  * left one worker alone for the final two minutes.
  */
 const LONGEST_FIRST = [
-  'test/integration/crash-ews.test.ts', // 210
-  'test/integration/crash-pop3.test.ts', // 117
-  'test/integration/crash-imap.test.ts', // 102
+  'test/integration/crash-ews.test.ts', // 160
+  'test/integration/crash-graph.test.ts', // 120
   'test/integration/servers/cyrus-migrate.test.ts', // 100
+  'test/integration/crash-imap.test.ts', // 90
   'test/integration/servers/mailutils-migrate.test.ts', // 84
-  'test/integration/pop3-identity.test.ts', // 61
-  'test/integration/ews-migrate.test.ts', // 54
-  'test/integration/account-backoff.test.ts', // 45
-  'test/integration/daemon.test.ts', // 42
-  'test/integration/pop3-migrate.test.ts', // 41
+  'test/integration/crash-pop3.test.ts', // 75
+  'test/integration/ews-migrate.test.ts', // 52
+  'test/integration/account-backoff.test.ts', // 49
+  'test/integration/graph-migrate.test.ts', // 45
+  'test/integration/daemon.test.ts', // 45
+  'test/integration/pop3-identity.test.ts', // 45
 ];
 
 class LongestFirst extends BaseSequencer {

@@ -3,8 +3,10 @@
  * app's graph:// URL with the mailbox's address), one target account from the target
  * template, one pair each. Secrets go by reference only: the source's is the app's (the
  * same variable, file or certificate the discover command used), the target's follows
- * --target-secret (one variable for an OAuth app, or one file per mailbox).
+ * --target-secret (one variable for an OAuth app, or one file per mailbox). A CA file
+ * given to discover (--source-ca) is the sources' too.
  */
+import path from 'node:path';
 import { stringify } from 'yaml';
 import { ConfigError, parseAccountUrl, type GraphAccountSpec, type SecretRef } from '../config/index.js';
 
@@ -47,7 +49,10 @@ export function discoverConfig(input: DiscoverConfigInput): string {
     } catch (error) {
       throw new ConfigError(`--target-template gives "${targetUrl}" for ${mailbox.mail}: ${(error as Error).message}`);
     }
-    accounts[`${name}-source`] = { url: sourceUrl(input.app, input.appUrl, mailbox.mail), ...secretOf(input.app) };
+    accounts[`${name}-source`] = {
+      url: sourceUrl(input.app, input.appUrl, mailbox.mail), ...secretOf(input.app),
+      ...(input.app.caFile === undefined ? {} : { caFile: path.resolve(input.app.caFile) }),
+    };
     accounts[`${name}-target`] = { url: targetUrl, password: targetSecret };
     pairs[name] = { source: `${name}-source`, target: `${name}-target`, ...(input.mode === undefined || input.mode === 'migrate' ? {} : { mode: input.mode }) };
   }

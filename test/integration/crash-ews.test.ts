@@ -11,7 +11,8 @@ import { imapUrl, migrateUrls } from './migrate-cli.js';
 const PASSWORD = 'exchange-pw';
 const ADDRESS = 'crash@example.com';
 const corpus = buildCorpus({ seed: 23, count: 7, folders: ['INBOX'] });
-const ARGS = ['--page-size', '2', '--concurrency', '1'];
+// Only the folders with mail: every other well-known folder would add a commit point of its own.
+const ARGS = ['--page-size', '2', '--concurrency', '1', '--include', 'INBOX', '--include', 'INBOX/**'];
 
 let ews: EwsTestServer;
 let dovecot: DovecotServer;

@@ -7,7 +7,7 @@ import { startRedis, type RedisServer } from '../support/redis.js';
 import { sweep, WRITE_POINTS } from './crash-sweep.js';
 import { migrate } from './migrate-cli.js';
 
-const corpus = buildCorpus({ seed: 21, count: 10, folders: ['INBOX', 'Archive/2024'] });
+const corpus = buildCorpus({ seed: 21, count: 8, folders: ['INBOX', 'Archive/2024'] });
 // Small pages so that a small corpus crosses many checkpoints.
 const ARGS = ['--page-size', '2', '--concurrency', '1'];
 

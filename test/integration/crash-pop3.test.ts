@@ -7,7 +7,7 @@ import { startRedis, type RedisServer } from '../support/redis.js';
 import { sweep, WRITE_POINTS } from './crash-sweep.js';
 import { imapUrl, migrateUrls, pop3Url } from './migrate-cli.js';
 
-const corpus = buildCorpus({ seed: 22, count: 9, folders: ['INBOX'] });
+const corpus = buildCorpus({ seed: 22, count: 7, folders: ['INBOX'] });
 const ARGS = ['--page-size', '2', '--concurrency', '1'];
 
 let dovecot: DovecotServer;

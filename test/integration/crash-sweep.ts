@@ -49,6 +49,7 @@ export async function sweep(point: (typeof WRITE_POINTS)[number], reference: Acc
     // sweep's cost down (each run is a process start) while still covering each kind of page.
     if (n % 2 === 1) {
       const again = await subject.run(target);
+      expect(again.code, `${point}:${n}: a third run\n${again.stderr}`).toBe(0);
       expect(again.summary?.runs[0]?.folders.reduce((sum, f) => sum + f.copied, 0), `${point}:${n}: a third run`).toBe(0);
     }
   }

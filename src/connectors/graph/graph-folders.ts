@@ -38,11 +38,21 @@ interface FolderPage {
   readonly '@odata.nextLink'?: string;
 }
 
+/**
+ * The last listing of each mailbox in this process, shared by its connections: every folder
+ * job opens its own connection and needs its folder's id, and listing a tree of 1,000
+ * folders once per job would cost a million folder reads. Ids survive renames, so an entry
+ * stays good; a path not in it lists the tree again.
+ */
+const listings = new Map<string, Map<string, FolderEntry>>();
+
 export class GraphFolders {
-  private index: Map<string, FolderEntry> | undefined;
+  private readonly key: string;
 
   /** @param mailbox - the API path of the mailbox, /users/{address}. */
-  constructor(private readonly http: GraphHttp, private readonly mailbox: string, private readonly label: string) {}
+  constructor(private readonly http: GraphHttp, private readonly mailbox: string, private readonly label: string) {
+    this.key = `${http.endpoint} ${mailbox.toLowerCase()}`;
+  }
 
   /** Every mail folder, parents before children; read anew (the index for `folder()` with it). */
   async list(): Promise<FolderEntry[]> {
@@ -74,14 +84,14 @@ export class GraphFolders {
         hidden: f.isHidden === true && (f.totalItemCount ?? 0) === 0,
       })),
     });
-    this.index = new Map(entries.map((e) => [e.path, e]));
+    listings.set(this.key, new Map(entries.map((e) => [e.path, e])));
     return entries;
   }
 
-  /** The folder at `path`, from the last listing (listed first if there is none yet). */
+  /** The folder at `path`, from the last listing of the mailbox (listed again if it is not there). */
   async folder(path: string): Promise<FolderEntry> {
-    if (this.index === undefined || !this.index.has(path)) await this.list();
-    const found = this.index?.get(path);
+    if (!listings.get(this.key)?.has(path)) await this.list();
+    const found = listings.get(this.key)?.get(path);
     if (found === undefined) throw new ConnectorError(`folder "${path}" of ${this.label} does not exist`, { code: 'FOLDER_NOT_FOUND', scope: 'folder', retry: 'never' });
     return found;
   }

@@ -148,8 +148,9 @@ function groupsRoute(state: ServerState, request: GraphRequest): Route {
     return found;
   };
   if (s.length === 2) return directory(() => getGroup(state, request, group()));
-  if (is(s[2], 'members')) {
+  if (is(s[2], 'members') || is(s[2], 'transitiveMembers')) {
     // members/microsoft.graph.user: the OData cast to users (every member here is one).
+    // Groups here hold no groups, so transitiveMembers (group-list-transitivemembers.md) are the members.
     const rest = s.slice(3).filter((r) => !is(r, 'microsoft.graph.user'));
     if (rest.length === 0) return directory(() => listMembers(state, request, group()));
     if (rest.length === 1 && rest[0] === '$count') return directory(() => directoryCount(request, group().members.length));
