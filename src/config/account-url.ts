@@ -36,7 +36,7 @@
  */
 import type { AccountSpec, EwsAuth, EwsOAuthSpec, MailOAuthSpec, MaildirAccountSpec, NetworkAccountSpec, Pop3Auth, SecretRef, TlsMode } from './account-spec.js';
 import { ConfigError } from './config-error.js';
-import { checkClientId, checkTenant, DEFAULT_OAUTH_AUTHORITY, DOMAIN, GUID, NO_TENANT } from './entra-ids.js';
+import { checkClientId, checkTenant, DEFAULT_OAUTH_AUTHORITY, DOMAIN, GUID, httpsParam, NO_TENANT } from './entra-ids.js';
 import { parseGraphUrl } from './graph-url.js';
 
 /** The kinds with a scheme of their own here (graph:// has graph-url.ts). */
@@ -244,14 +244,8 @@ function refreshTokenUrl(params: Map<string, string>, host: string, what: string
 function oauthAuthority(text: string | undefined, what: string): string {
   if (text === undefined) return DEFAULT_OAUTH_AUTHORITY;
   const expected = 'an https:// origin such as https://login.microsoftonline.us';
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new ConfigError(`${what}: ?authority= "${text}" is not a URL; expected ${expected}`);
-  }
-  if (url.protocol !== 'https:') throw new ConfigError(`${what}: ?authority= must be https:// (tokens never travel in plaintext); expected ${expected}`);
-  if (url.username || url.password || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+  const url = httpsParam(text, 'authority', expected, what);
+  if (url.pathname !== '/' && url.pathname !== '') {
     throw new ConfigError(`${what}: ?authority= takes the origin only, without a path (the tenant is added); expected ${expected}`);
   }
   return url.origin;

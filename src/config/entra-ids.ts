@@ -25,3 +25,19 @@ export function checkClientId(client: string, what: string): void {
     throw new ConfigError(`${what}: ?client= takes the application (client) id, a GUID such as 11111111-2222-3333-4444-555555555555`);
   }
 }
+
+/**
+ * `?param=` as an https:// URL without credentials, query or fragment: where tokens and
+ * secrets are sent, so never plaintext. Throws a ConfigError that names what was expected.
+ */
+export function httpsParam(text: string, param: string, expected: string, what: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(`${what}: ?${param}= "${text}" is not a URL; expected ${expected}`);
+  }
+  if (url.protocol !== 'https:') throw new ConfigError(`${what}: ?${param}= must be https:// (tokens never travel in plaintext); expected ${expected}`);
+  if (url.username || url.password || url.search || url.hash) throw new ConfigError(`${what}: ?${param}= takes no user, query or #fragment; expected ${expected}`);
+  return url;
+}

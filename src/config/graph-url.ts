@@ -15,7 +15,7 @@
 import path from 'node:path';
 import type { GraphAccountSpec, SecretRef } from './account-spec.js';
 import { ConfigError } from './config-error.js';
-import { checkClientId, checkTenant, DEFAULT_OAUTH_AUTHORITY } from './entra-ids.js';
+import { checkClientId, checkTenant, DEFAULT_OAUTH_AUTHORITY, httpsParam } from './entra-ids.js';
 
 export const DEFAULT_GRAPH_ENDPOINT = 'https://graph.microsoft.com/v1.0';
 const PARAMS = ['tenant', 'client', 'cert', 'endpoint', 'authority'] as const;
@@ -87,14 +87,7 @@ function mailboxOf(url: URL, what: string): string {
 /** https://HOST[:PORT]/PATH, no credentials, query or fragment; a path such as /v1.0 is required. */
 function graphEndpoint(text: string | undefined, what: string): URL {
   const expected = `an https:// URL with the API version, such as ${DEFAULT_GRAPH_ENDPOINT} or https://graph.microsoft.us/v1.0`;
-  let url: URL;
-  try {
-    url = new URL(text ?? DEFAULT_GRAPH_ENDPOINT);
-  } catch {
-    throw new ConfigError(`${what}: ?endpoint= "${text}" is not a URL; expected ${expected}`);
-  }
-  if (url.protocol !== 'https:') throw new ConfigError(`${what}: ?endpoint= must be https:// (tokens never travel in plaintext); expected ${expected}`);
-  if (url.username || url.password || url.search || url.hash) throw new ConfigError(`${what}: ?endpoint= takes no user, query or #fragment; expected ${expected}`);
+  const url = httpsParam(text ?? DEFAULT_GRAPH_ENDPOINT, 'endpoint', expected, what);
   if (!/^\/[^/]+\/?$/.test(url.pathname)) throw new ConfigError(`${what}: ?endpoint= takes the API version as its only path segment; expected ${expected}`);
   return url;
 }
@@ -110,14 +103,7 @@ function graphAuthority(text: string | undefined, endpoint: URL, tenant: string,
     throw new ConfigError(`${what}: ?endpoint= is not a Microsoft cloud mailferry knows; give the token authority too: &authority=https://HOST[/TENANT]`);
   }
   const expected = 'an https:// origin such as https://login.microsoftonline.us, optionally with /TENANT';
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new ConfigError(`${what}: ?authority= "${text}" is not a URL; expected ${expected}`);
-  }
-  if (url.protocol !== 'https:') throw new ConfigError(`${what}: ?authority= must be https:// (tokens never travel in plaintext); expected ${expected}`);
-  if (url.username || url.password || url.search || url.hash) throw new ConfigError(`${what}: ?authority= takes no user, query or #fragment; expected ${expected}`);
+  const url = httpsParam(text, 'authority', expected, what);
   const segments = url.pathname.split('/').filter(Boolean);
   if (segments.length > 1 || (segments.length === 1 && decodeURIComponent(segments[0]!).toLowerCase() !== tenant.toLowerCase())) {
     throw new ConfigError(`${what}: ?authority= may end in the tenant only, and it must be &tenant=${tenant}; expected ${expected}`);

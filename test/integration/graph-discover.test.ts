@@ -100,6 +100,8 @@ describe('mailferry discover', () => {
     expect(enqueued.code, enqueued.stderr).toBe(0);
 
     for (const [i, name] of PEOPLE.entries()) {
+      // Two workers, three jobs each: still never more than Graph's 4 requests at once per mailbox.
+      expect(graph.maxInFlight(`${name}@contoso.com`), name).toBeLessThanOrEqual(4);
       const snapshot = await snapshotAccount({ port: dovecot.imapPort, user: name, password: dovecot.password });
       const source = graph.mailbox(`${name}@contoso.com`);
       expect((snapshot.get('INBOX') ?? []).map((m) => m.sha256).sort(), name).toEqual(source.messages('Inbox').map((m) => sha256(m.raw)).sort());

@@ -5,7 +5,7 @@
  * with its read/flag/category state and receivedDateTime; a re-run copies nothing; a mirror
  * pass follows new, re-flagged and deleted messages; 429s are waited out with no request
  * inside any window and never more than 4 requests in flight; an expired delta token
- * doubles nothing; certificate credentials work.
+ * doubles nothing; a 50 MB message arrives whole; certificate credentials work.
  */
 import { writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,7 +24,7 @@ const TENANT = '5e0c1d2b-8f3a-4c6e-9b1d-7a2f3e4d5c6b';
 const APP = '11111111-2222-3333-4444-555555555555';
 const CERT_APP = '22222222-3333-4444-5555-666666666666';
 const SECRET = 'graph-app-secret';
-const USERS = ['alice', 'bob', 'carol', 'dave', 'erin'].map((name) => `${name}@contoso.com`);
+const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'].map((name) => `${name}@contoso.com`);
 
 /** Folder -> how many of the corpus go there; nested, with "/", "&", an emoji, a hidden one. */
 const FOLDERS: ReadonlyArray<readonly [readonly string[], number, boolean?]> = [
@@ -201,6 +201,19 @@ describe('mailferry migrate --source graph://', () => {
     expect([...snapshot.values()].flat()).toHaveLength(520);
   }, 240_000);
 
+  it('a 50 MB message arrives byte-exact', async () => {
+    const box = graph.mailbox(USERS[4]!);
+    const body = Buffer.alloc(50 * 1024 * 1024, 'A');
+    for (let i = 76; i < body.length; i += 78) body.write('\r\n', i - 2);
+    const raw = Buffer.concat([Buffer.from('From: big@contoso.com\r\nSubject: 50 MB\r\nMessage-ID: <big@contoso.com>\r\n\r\n'), body]);
+    box.addFolder('Big');
+    box.addMessage('Big', raw, { isRead: true });
+    const target = await imapTarget();
+    const result = await run(USERS[4]!, target, { args: ['--include', 'Big'] });
+    expect(result.code, result.stderr).toBe(0);
+    expect((await snapshotAccount(account(target))).get('Big')?.map((m) => m.sha256)).toEqual([sha256(raw)]);
+  }, 120_000);
+
   it('certificate credentials (&cert=FILE.pem): no password needed', async () => {
     const box = graph.mailbox(USERS[3]!);
     box.addMessage('Inbox', Buffer.from('From: a@contoso.com\r\nSubject: by certificate\r\n\r\nbody\r\n'), { isRead: true });
@@ -213,7 +226,7 @@ describe('mailferry migrate --source graph://', () => {
 
   it('a wrong client secret is one clear error naming the fix, exit 3', async () => {
     const target = await imapTarget();
-    const result = await run(USERS[4]!, target, { env: { MAILFERRY_SOURCE_PASSWORD: 'wrong' } });
+    const result = await run(USERS[5]!, target, { env: { MAILFERRY_SOURCE_PASSWORD: 'wrong' } });
     expect(result.code, result.stderr).toBe(3);
     expect(result.stderr).toMatch(/refused the client credentials.*check the tenant id, client id and client secret/);
     expect(result.stderr).not.toContain('wrong');

@@ -161,6 +161,6 @@ function notesFor(spec: RunSpec): string[] {
     notes.push('POP3 source: flags and dates are decided by the pair (--pop3-seen, --pop3-date), so only content is compared.');
     if (spec.pop3 && spec.pop3.deletion.mode !== 'never') notes.push('the pair deletes copied mail from the POP3 server, so extra messages on the target are expected.');
   }
-  if (spec.source.kind === 'ews') notes.push('Exchange source: Exchange rebuilds MIME on export, so bytes compare as the server gives them now.');
+  if (spec.source.kind === 'ews' || spec.source.kind === 'graph') notes.push('Exchange source: Exchange rebuilds MIME on export, so bytes compare as the server gives them now.');
   return notes;
 }

@@ -14,7 +14,7 @@ import type { ItemChanges, ItemFlags, ItemFolderInfo, ItemMessage, ItemSyncFeatu
 import { errorName, responseError } from './ews-errors.js';
 import type { EwsAccountOptions } from './ews-options.js';
 import { EwsSession } from './ews-session.js';
-import { PATH_DELIMITER } from '../exchange/folder-tree.js';
+import { itemFolderInfo, PATH_DELIMITER } from '../exchange/folder-tree.js';
 import { itemFlags, type ItemState } from '../exchange/item-flags.js';
 import { fetchPropertySet, flagsPropertySet, LAST_VERB_EXECUTED, syncPropertySet } from './item-properties.js';
 import { decodeMimeContent } from './mime-content.js';
@@ -53,15 +53,7 @@ export class EwsSource implements ItemSyncSource {
   async listFolders(options?: ListFoldersOptions): Promise<ItemFolderInfo[]> {
     this.session.forgetFolders();
     const index = await this.session.folders();
-    return index.entries.map((entry): ItemFolderInfo => ({
-      path: entry.path,
-      delimiter: PATH_DELIMITER,
-      selectable: true,
-      content: entry.content,
-      itemCount: entry.itemCount,
-      ...(entry.specialUse === undefined ? {} : { specialUse: entry.specialUse }),
-      ...(options?.withStatus ? { status: { uidValidity: '1', uidNext: 0, messages: entry.itemCount } } : {}),
-    }));
+    return index.entries.map((entry) => itemFolderInfo(entry, options?.withStatus === true));
   }
 
   /**

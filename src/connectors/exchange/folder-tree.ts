@@ -16,7 +16,7 @@
  * - Hidden folders (PidTagAttributeHidden: Exchange's and add-ins' own storage) are
  *   left out, with everything under them.
  */
-import type { FolderContent, SpecialUse } from '../types.js';
+import type { FolderContent, ItemFolderInfo, SpecialUse } from '../types.js';
 import { fnv1a32 } from './stable-hash.js';
 
 export const PATH_DELIMITER = '/';
@@ -132,4 +132,20 @@ function rank(folder: RawFolder, input: FolderTreeInput): number {
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * A folder of the tree as the connector contract lists it. Exchange has no UIDs: a status,
+ * when asked for, carries only the item count.
+ */
+export function itemFolderInfo(entry: FolderEntry, withStatus: boolean): ItemFolderInfo {
+  return {
+    path: entry.path,
+    delimiter: PATH_DELIMITER,
+    selectable: true,
+    content: entry.content,
+    itemCount: entry.itemCount,
+    ...(entry.specialUse === undefined ? {} : { specialUse: entry.specialUse }),
+    ...(withStatus ? { status: { uidValidity: '1', uidNext: 0, messages: entry.itemCount } } : {}),
+  };
 }

@@ -15,6 +15,7 @@
  */
 import { AuthenticationHandler, Client, GraphError, ResponseType, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
 import { Agent } from 'undici';
+import { collectBytes } from '../collect-bytes.js';
 import { isConnectorError } from '../connector-error.js';
 import { Limiter } from '../limiter.js';
 import type { BearerTokenSource } from '../oauth/index.js';
@@ -230,20 +231,13 @@ async function errorOf(response: Response): Promise<GraphError> {
 }
 
 /** The body into one buffer of Content-Length bytes (grown if the server sends more). */
-async function readBody(response: Response): Promise<Buffer> {
+function readBody(response: Response): Promise<Buffer> {
+  if (response.body === null) return Promise.resolve(Buffer.alloc(0));
   const announced = Number(response.headers.get('content-length'));
-  let buffer = Buffer.allocUnsafe(Number.isSafeInteger(announced) && announced > 0 ? announced : 64 * 1024);
-  let length = 0;
-  if (response.body === null) return Buffer.alloc(0);
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    if (length + chunk.length > buffer.length) {
-      const larger = Buffer.allocUnsafe(Math.max(buffer.length * 2, length + chunk.length));
-      buffer.copy(larger, 0, 0, length);
-      buffer = larger;
-    }
-    buffer.set(chunk, length);
-    length += chunk.length;
-  }
-  return length === buffer.length ? buffer : buffer.subarray(0, length);
+  return collectBytes(asBuffers(response.body as unknown as AsyncIterable<Uint8Array>), Number.isSafeInteger(announced) && announced > 0 ? announced : 64 * 1024);
 }
 
+/** The body's chunks as Buffers over the same memory (no copy). */
+async function* asBuffers(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
+  for await (const chunk of chunks) yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}

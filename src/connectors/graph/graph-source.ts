@@ -14,7 +14,7 @@
  * the mailbox: reading $value does not mark a message read.
  */
 import { ConnectorError } from '../connector-error.js';
-import { PATH_DELIMITER } from '../exchange/folder-tree.js';
+import { itemFolderInfo, PATH_DELIMITER } from '../exchange/folder-tree.js';
 import type { BearerTokenSource } from '../oauth/index.js';
 import type { ItemChanges, ItemFlags, ItemFolderInfo, ItemMessage, ItemSyncFeatures, ItemSyncSource, ListFoldersOptions, Namespace } from '../types.js';
 import { GraphFolders } from './graph-folders.js';
@@ -73,15 +73,7 @@ export class GraphSource implements ItemSyncSource {
   /** The mail folders, then calendar, contacts and tasks as folders of their kind (reported as skipped with their counts). */
   async listFolders(options?: ListFoldersOptions): Promise<ItemFolderInfo[]> {
     const entries = await this.folders.list();
-    const mail = entries.map((entry): ItemFolderInfo => ({
-      path: entry.path,
-      delimiter: PATH_DELIMITER,
-      selectable: true,
-      content: entry.content,
-      itemCount: entry.itemCount,
-      ...(entry.specialUse === undefined ? {} : { specialUse: entry.specialUse }),
-      ...(options?.withStatus ? { status: { uidValidity: '1', uidNext: 0, messages: entry.itemCount } } : {}),
-    }));
+    const mail = entries.map((entry) => itemFolderInfo(entry, options?.withStatus === true));
     const taken = new Set(mail.map((f) => f.path.toLowerCase()));
     const other = (await countOtherItems(this.http, this.mailbox)).map((items): ItemFolderInfo => {
       // A mail folder may have the same name: the skipped kind then says what it is.

@@ -12,6 +12,13 @@ import type { Governor } from '../../state/index.js';
 
 /** A window longer than this is not waited out in place: the job goes back to its queue for the rest. */
 const DEFAULT_MAX_WAIT_MS = 60_000;
+/**
+ * After a window, one request goes first and the others of this process wait this long for
+ * its answer: were they all to go at once, a server that throttles again (Graph keeps
+ * answering 429 while it is over its budget) would see every one of them arrive inside its
+ * new window. A throttling answer comes back fast, whatever the request.
+ */
+const PROBE_MS = 1_000;
 
 export interface AccountGatesOptions {
   /** @defaultValue 60 s */
@@ -41,6 +48,10 @@ class AccountBackoff implements AccountGate {
   private until = 0;
   /** A read of the shared window in progress: requests arriving meanwhile wait for the same answer. */
   private reading: Promise<number> | undefined;
+  /** A window was seen: the next request to go is the probe. */
+  private probeNext = false;
+  /** Until then only the probe is out; the others wait to hear whether it was throttled again. */
+  private probeUntil = 0;
   private readonly maxWaitMs: number;
 
   constructor(private readonly governor: Governor, private readonly account: string, private readonly options: AccountGatesOptions) {
@@ -50,7 +61,19 @@ class AccountBackoff implements AccountGate {
   async beforeRequest(): Promise<void> {
     for (;;) {
       const remaining = Math.max(this.until - Date.now(), await this.shared());
-      if (remaining <= 0) return;
+      if (remaining <= 0) {
+        const probing = this.probeUntil - Date.now();
+        if (probing > 0 && !this.options.signal?.aborted) {
+          await sleep(probing, this.options.signal);
+          continue;
+        }
+        if (this.probeNext) {
+          this.probeNext = false;
+          this.probeUntil = Date.now() + PROBE_MS;
+        }
+        return;
+      }
+      this.probeNext = true;
       if (remaining > this.maxWaitMs || this.options.signal?.aborted) {
         throw new ConnectorError(`the server asked to wait; ${Math.ceil(remaining / 1000)} s of its back-off are left`, {
           code: 'THROTTLED', scope: 'account', retry: 'later', retryAfterMs: remaining,
@@ -62,6 +85,8 @@ class AccountBackoff implements AccountGate {
 
   backOff(ms: number): void {
     this.until = Math.max(this.until, Date.now() + ms);
+    this.probeNext = true;
+    this.probeUntil = 0;
     this.options.log?.warn({ backOffMs: ms }, 'the server asked to back off: no request to the account until the window ends');
     // The other worker processes learn it from Redis; a failed write leaves them to hear the server themselves.
     this.governor.backOff(this.account, ms).catch((error: unknown) => this.options.log?.warn({ err: error }, 'could not share the back-off window through Redis'));

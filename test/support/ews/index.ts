@@ -17,6 +17,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { nowMs } from '../arrivals.js';
+import { readBody } from '../http-body.js';
 import { BasicAuth, BearerAuth, NtlmAuth, type Authenticator, type BearerVerdict } from './auth.js';
 import { Directory } from './directory.js';
 import { dispatch, impersonatedAddress, parseRequest, type ParsedRequest } from './dispatch.js';
@@ -72,18 +73,6 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 25 * 1024 * 1024;
 const MAX_REQUEST_BYTES = 256 * 1024 * 1024;
 const EWS_PATH = '/ews/exchange.asmx';
 
-function readBody(request: http.IncomingMessage): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_REQUEST_BYTES) chunks.push(chunk);
-    });
-    request.on('end', () => resolve(size <= MAX_REQUEST_BYTES ? Buffer.concat(chunks) : undefined));
-    request.on('error', reject);
-  });
-}
 
 function makeAuthenticator(options: EwsServerOptions, directory: Directory): Authenticator {
   if (options.auth === 'ntlm') return new NtlmAuth(directory);
@@ -109,7 +98,7 @@ export async function startEwsServer(options: EwsServerOptions): Promise<EwsTest
   const handle = async (request: http.IncomingMessage, response: http.ServerResponse): Promise<void> => {
     // The headers are in: the request's first bytes came just now, whatever its body's size.
     const arrivedAt = nowMs();
-    const body = await readBody(request);
+    const body = await readBody(request, MAX_REQUEST_BYTES);
     const path = (request.url ?? '').split('?')[0]?.toLowerCase();
     if (path !== EWS_PATH) return send(response, 404, '', { 'Content-Type': 'text/html' });
     if (body === undefined) return send(response, 413, '', { 'Content-Type': 'text/html' });

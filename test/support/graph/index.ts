@@ -18,6 +18,7 @@ import path from 'node:path';
 import { Readable, pipeline as streamPipeline } from 'node:stream';
 import { nowMs } from '../arrivals.js';
 import { createTestCa, type TestCa } from '../certificate.js';
+import { readBody } from '../http-body.js';
 import { startTokenService, type FakeTokenService } from '../oauth/index.js';
 import { makeTempDir, removeTempDir } from '../temp-dir.js';
 import { authenticate, GRAPH_AUDIENCE, type Principal } from './auth.js';
@@ -93,18 +94,6 @@ const MAX_BODY_BYTES = 4 * 1024 * 1024;
 /** $value is written in chunks of this size, so a 50 MB message is never copied. */
 const CHUNK_BYTES = 256 * 1024;
 
-function readBody(request: http.IncomingMessage): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    request.on('end', () => resolve(size <= MAX_BODY_BYTES ? Buffer.concat(chunks) : undefined));
-    request.on('error', reject);
-  });
-}
 
 function* chunks(bytes: Buffer): Generator<Buffer> {
   for (let at = 0; at < bytes.length; at += CHUNK_BYTES) yield bytes.subarray(at, at + CHUNK_BYTES);
@@ -192,7 +181,7 @@ async function serve(
       const answer = errorAnswer(error, requestId, clientRequestId);
       write(response, answer, ids, () => traffic.answered(record, answer.status));
     };
-    const body = request.method === 'POST' ? await readBody(request) : undefined;
+    const body = request.method === 'POST' ? await readBody(request, MAX_BODY_BYTES) : undefined;
     const version = /^\/v1\.0(\/.*)?$/i.exec(url.pathname);
     if (!version) return refuse(badRequest(`Invalid version: ${url.pathname.split('/')[1] ?? ''}`));
     let principal: Principal;
