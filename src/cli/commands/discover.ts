@@ -9,8 +9,10 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigError, parseAccountUrl, readCaFile, resolveSecret, SOURCE_PASSWORD_ENV, type GraphAccountSpec, type SecretRef } from '../../config/index.js';
+import { ConfigError, parseAccountUrl, readEnvironment, SOURCE_PASSWORD_ENV, type SecretRef } from '../../config/index.js';
 import { isConnectorError } from '../../connectors/connector-error.js';
+import { graphOptions } from '../../jobs/connections/connector-factory.js';
+import { createLogger } from '../../observability/logger.js';
 import { discoverConfig } from '../discover-config.js';
 import { EXIT } from '../exit-codes.js';
 
@@ -32,7 +34,8 @@ export async function discover(url: string, options: DiscoverOptions): Promise<n
   const app = parseAccountUrl(url, 'discover', secret, options.sourceCa);
   if (app.kind !== 'graph') throw new ConfigError(`discover lists a Microsoft 365 tenant: give a graph:// URL (graph://admin@contoso.com?tenant=TENANT_ID&client=CLIENT_ID), not ${app.kind}://`);
   const { GraphDirectory, GroupNotFoundError } = await import('../../connectors/graph/index.js');
-  const directory = new GraphDirectory(graphOptions(app));
+  const log = createLogger(readEnvironment().logLevel ?? 'warn');
+  const directory = new GraphDirectory(graphOptions(app, 'discover', log));
   let users;
   try {
     users = await directory.mailUsers({ domains: options.domain, ...(options.group === undefined ? {} : { group: options.group }), enabledOnly: options.enabledOnly });
@@ -56,16 +59,6 @@ export async function discover(url: string, options: DiscoverOptions): Promise<n
   const disabled = users.filter((u) => !u.accountEnabled).length;
   process.stderr.write(`mailferry discover: ${users.length} mailbox(es)${disabled > 0 ? ` (${disabled} with a disabled account: shared mailboxes or leavers)` : ''}${options.output ? ` written to ${options.output}` : ''}\n`);
   return users.length > 0 ? EXIT.OK : EXIT.INCOMPLETE;
-}
-
-/** The app's options; the client secret or the certificate's PEM is read here and kept in memory only. */
-function graphOptions(app: GraphAccountSpec) {
-  const secret = resolveSecret(app.secret, 'discover');
-  return {
-    endpoint: app.endpoint, mailbox: app.user, tenant: app.tenant, clientId: app.clientId, authority: app.authority,
-    ...(app.credential === 'certificate' ? { clientCertificate: secret } : { clientSecret: secret.trim() }),
-    ...(app.caFile === undefined ? {} : { ca: readCaFile(app.caFile, 'discover') }),
-  };
 }
 
 /** A temporary file beside the target, then a rename: never a half-written config. */

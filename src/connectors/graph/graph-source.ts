@@ -24,8 +24,10 @@ import { graphLabel, type GraphAccountOptions } from './graph-options.js';
 import { MESSAGE_QUERY, messageState, type GraphMessage, type MessageState } from './message-state.js';
 import { countOtherItems } from './other-items.js';
 
-/** Graph returns at most this many messages per delta page whatever is asked (its documented default). */
+/** The most messages one delta page is asked for (Prefer: odata.maxpagesize); Graph may send fewer. */
 const MAX_PAGE = 1000;
+/** Message states kept between a delta page and the reads of its messages; far more than a page. */
+const REMEMBERED_STATES = 20_000;
 /** Ids per metadata batch ($batch holds at most 20 requests). */
 const BATCH = 20;
 const IMMUTABLE_IDS = { Prefer: 'IdType="ImmutableId"' };
@@ -207,6 +209,6 @@ export class GraphSource implements ItemSyncSource {
   private remember(id: string, state: MessageState): void {
     this.seen.delete(id);
     this.seen.set(id, state);
-    if (this.seen.size > 20_000) this.seen.delete(this.seen.keys().next().value as string);
+    if (this.seen.size > REMEMBERED_STATES) this.seen.delete(this.seen.keys().next().value as string);
   }
 }

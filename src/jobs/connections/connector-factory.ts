@@ -100,8 +100,8 @@ function ewsOptions(account: EwsAccountSpec, role: string, log: Logger): EwsAcco
   };
 }
 
-/** The app's credentials (client secret, or the certificate file's PEM) and the mailbox's endpoint. */
-function graphOptions(account: GraphAccountSpec, role: string, log: Logger): GraphAccountOptions {
+/** The app's credentials (client secret, or the certificate file's PEM) and the mailbox's endpoint; also for `discover`. */
+export function graphOptions(account: GraphAccountSpec, role: string, log: Logger): GraphAccountOptions {
   const { password, ...base } = baseOptions(account, role, log);
   return {
     endpoint: account.endpoint, mailbox: account.user, tenant: account.tenant, clientId: account.clientId, authority: account.authority,

@@ -160,7 +160,8 @@ pairs:
   it('loads the documented example config', () => {
     const example = fileURLToPath(new URL('../../../config/example.yaml', import.meta.url));
     const config = loadConfigFile(example);
-    expect([...config.pairs.keys()]).toEqual(['alice', 'bob', 'carol', 'dave', 'alice-mirror', 'alice-backup']);
+    expect([...config.pairs.keys()]).toEqual(['alice', 'bob', 'carol', 'dave', 'gina', 'alice-mirror', 'alice-backup']);
+    expect(config.pairs.get('gina')?.source).toMatchObject({ kind: 'graph', user: 'gina@contoso.com', endpoint: 'https://graph.microsoft.com/v1.0', credential: 'secret' });
     expect(config.pairs.get('alice-mirror')).toMatchObject({ mode: 'mirror', mirror: { deleteCap: { percent: 10, minimum: 10 } } });
     expect(config.services.get('alice-backup')).toEqual({ schedule: '0 2 * * *', watch: [] });
     expect(config.pairs.get('alice-backup')?.target).toMatchObject({ kind: 'maildir', path: '/var/backups/alice' });
