@@ -86,6 +86,9 @@ export function openConfigSession(config: LoadedConfig, given: { readonly redis?
   });
 }
 
+/** How long a stop asked for by a signal may take before the process exits anyway. */
+const SHUTDOWN_DEADLINE_MS = 60_000;
+
 export async function openSession(options: SessionOptions): Promise<Session> {
   const env = readEnvironment();
   const log = createLogger(env.logLevel ?? (options.interactive ? 'warn' : 'info'));
@@ -106,10 +109,20 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   const abort = new AbortController();
   let interruptedWith: number | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (interruptedWith !== undefined) return;
-    interruptedWith = signal === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM;
-    log.warn({ signal }, 'stopping at the next page boundary; run again to resume');
+    if (interruptedWith !== undefined) {
+      log.warn({ signal }, 'second signal: exiting now; run again to resume');
+      process.exit(interruptedWith);
+    }
+    const code = signal === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM;
+    interruptedWith = code;
+    log.warn({ signal }, 'stopping at the next page boundary (a second signal exits at once); run again to resume');
     abort.abort();
+    // A stop that cannot finish (Redis gone, a server that stopped answering) must not keep
+    // the process alive: what a page did is recovered by the next run, as after a crash.
+    setTimeout(() => {
+      log.error({ afterMs: SHUTDOWN_DEADLINE_MS }, 'the stop did not finish in time: exiting; run again to resume');
+      process.exit(code);
+    }, SHUTDOWN_DEADLINE_MS).unref();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

@@ -108,4 +108,21 @@ describe('mailferry worker', () => {
     expect(stopped.stderr).toContain('"msg":"folder done"');
     expect(await snapshotAccount(account('scaled'))).toEqual(await snapshotAccount(account('src')));
   });
+
+  it('whose Redis is gone, stops on a second SIGTERM at once (the first waits for a stop that cannot finish)', async () => {
+    const lost = await startRedis();
+    const file = writeConfig('lost-redis.yaml', config('scaled').replace(`redis: ${redis.url}`, `redis: ${lost.url}`));
+    const worker = startCli(['worker', '--config', file], { env: env(), timeoutMs: 60_000 });
+    await new Promise<void>((resolve) => worker.child.stderr.on('data', (d: Buffer) => { if (String(d).includes('worker started')) resolve(); }));
+    await lost.destroy();
+    worker.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(worker.child.exitCode, 'still stopping: its Redis is gone').toBeNull();
+    const second = Date.now();
+    worker.child.kill('SIGTERM');
+    const stopped = await worker.result;
+    expect(stopped.code, stopped.stderr.slice(-2000)).toBe(143);
+    expect(Date.now() - second).toBeLessThan(5000);
+    expect(stopped.stderr).toContain('second signal: exiting now');
+  });
 });
