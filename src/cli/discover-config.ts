@@ -9,6 +9,7 @@
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { ConfigError, parseAccountUrl, type GraphAccountSpec, type SecretRef } from '../config/index.js';
+import { pairNameOf, uniquePairName } from './pair-names.js';
 
 export interface DiscoveredMailbox {
   readonly mail: string;
@@ -41,7 +42,7 @@ export function discoverConfig(input: DiscoverConfigInput): string {
   const pairs: Record<string, unknown> = {};
   const names = new Set<string>();
   for (const mailbox of input.mailboxes) {
-    const name = uniqueName(pairName(mailbox.mail), names);
+    const name = uniquePairName(pairNameOf(mailbox.mail), names);
     const targetUrl = expand(input.targetTemplate, mailbox, encodeURIComponent);
     const targetSecret = secretRef(input.targetSecret ?? 'env:MAILFERRY_TARGET_PASSWORD', mailbox);
     try {
@@ -95,16 +96,4 @@ function expand(template: string, mailbox: DiscoveredMailbox, escape: (value: st
   const at = mail.lastIndexOf('@');
   const values: Record<string, string> = { local: mail.slice(0, at), domain: mail.slice(at + 1), mail, upn: mailbox.userPrincipalName };
   return template.replace(PLACEHOLDER, (_m, key: string) => escape(values[key]!));
-}
-
-/** alice@contoso.com -> alice; letters, digits, ".", "-" and "_" kept, the rest "-". */
-function pairName(mail: string): string {
-  return mail.slice(0, mail.lastIndexOf('@')).toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'mailbox';
-}
-
-function uniqueName(base: string, taken: Set<string>): string {
-  let name = base;
-  for (let n = 2; taken.has(name); n++) name = `${base}-${n}`;
-  taken.add(name);
-  return name;
 }

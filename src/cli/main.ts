@@ -186,6 +186,23 @@ program.command('discover')
   .option('--source-ca <file>', 'PEM of a CA to trust for the Graph endpoint and the authority')
   .action(async (url: string, options) => finish(await (await import('./commands/discover.js')).discover(url, options)));
 
+const configCommand = program.command('config').description('Work with config files.');
+configCommand.command('import')
+  .description('Turn a file of accounts into a config of pairs (YAML on stdout), each password in a file of its own.')
+  .argument('<file>', 'imapsync\'s lines host1;user1;password1;host2;user2;password2, or a CSV with the header source,source_password,target,target_password[,name] (account URLs)')
+  .option('--source-template <url>', 'imapsync lines: the source URL, with {host} and {user} (default imaps://{user}@{host})')
+  .option('--target-template <url>', 'imapsync lines: the target URL, with {host} and {user} (default imaps://{user}@{host})')
+  .option('--secrets-dir <dir>', 'a new directory for the password files (mode 0700, files 0600)', 'mailferry-secrets')
+  .option('--output <file>', 'write the config to this file (mode 0600, atomically) instead of stdout')
+  .addHelpText('after', `
+Every line is checked before anything is written; bad lines are named with their line
+numbers (exit 2). Blank lines and lines starting with # are skipped. A field holding the
+delimiter is double-quoted. Examples:
+  mailferry config import accounts.txt --source-template 'imaps://{user}@{host}:993' \\
+    --target-template 'imap://{user}@{host}:143' --secrets-dir /etc/mailferry/secrets > pairs.yaml
+  mailferry config import accounts.csv --output pairs.yaml`)
+  .action(async (file: string, options) => finish(await (await import('./commands/config-import.js')).configImport(file, options)));
+
 redisOptions(program.command('status')
   .description('Show every registered pair (mode, schedule, its last or current run) and recent runs.')
   .option('--limit <n>', 'how many runs', positiveInt('--limit'), 10)

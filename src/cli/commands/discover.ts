@@ -6,15 +6,13 @@
  * summary to stderr. Exit 0 with at least one mailbox, 1 when none matched, 2 for bad
  * input, 3 when the tenant cannot be read.
  */
-import { randomBytes } from 'node:crypto';
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import { ConfigError, parseAccountUrl, readEnvironment, SOURCE_PASSWORD_ENV, type SecretRef } from '../../config/index.js';
 import { isConnectorError } from '../../connectors/connector-error.js';
 import { graphOptions } from '../../jobs/connections/connector-factory.js';
 import { createLogger } from '../../observability/logger.js';
 import { discoverConfig } from '../discover-config.js';
 import { EXIT } from '../exit-codes.js';
+import { writeFileAtomically } from '../write-file-atomically.js';
 
 export interface DiscoverOptions {
   readonly targetTemplate?: string;
@@ -55,20 +53,8 @@ export async function discover(url: string, options: DiscoverOptions): Promise<n
     ...(options.mode === undefined ? {} : { mode: options.mode }),
   });
   if (options.output === undefined) process.stdout.write(text);
-  else await writeAtomically(options.output, text);
+  else await writeFileAtomically(options.output, text, '--output');
   const disabled = users.filter((u) => !u.accountEnabled).length;
   process.stderr.write(`mailferry discover: ${users.length} mailbox(es)${disabled > 0 ? ` (${disabled} with a disabled account: shared mailboxes or leavers)` : ''}${options.output ? ` written to ${options.output}` : ''}\n`);
   return users.length > 0 ? EXIT.OK : EXIT.INCOMPLETE;
-}
-
-/** A temporary file beside the target, then a rename: never a half-written config. */
-async function writeAtomically(file: string, text: string): Promise<void> {
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    await fs.writeFile(temp, text, { mode: 0o600, flag: 'wx' });
-    await fs.rename(temp, file);
-  } catch (error) {
-    await fs.rm(temp, { force: true });
-    throw new ConfigError(`--output ${file}: cannot write (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-  }
 }
