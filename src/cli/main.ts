@@ -38,6 +38,7 @@ Environment:
   MAILFERRY_SOURCE_PASSWORD, MAILFERRY_TARGET_PASSWORD   passwords for the one-liner
   REDIS_URL            use this Redis instead of the embedded one
   XDG_STATE_HOME       the embedded Redis lives in $XDG_STATE_HOME/mailferry (default ~/.local/state)
+  MAILFERRY_REDIS_IDLE_MINUTES   the embedded Redis stops after this long without a client (default 10; 0: at once)
   MAILFERRY_LOG_LEVEL  pino log level (default: info, or warn when progress bars are shown)
   MAILFERRY_HTTP_PORT, MAILFERRY_HTTP_HOST   as --http-port, --http-host (migrate, mirror, daemon, worker)
   MAILFERRY_DASHBOARD_TOKEN   the token that opens /dashboard (as --dashboard-token-file)`);
@@ -185,6 +186,12 @@ program.command('discover')
   .option('--source-password-file <file>', 'read the app\'s client secret from a file (default: $MAILFERRY_SOURCE_PASSWORD)')
   .option('--source-ca <file>', 'PEM of a CA to trust for the Graph endpoint and the authority')
   .action(async (url: string, options) => finish(await (await import('./commands/discover.js')).discover(url, options)));
+
+program.command('state').description('The embedded Redis that keeps state when no --redis is given.')
+  .command('stop')
+  .description('Stop the embedded Redis now (it stops by itself after $MAILFERRY_REDIS_IDLE_MINUTES, default 10, without a client); its data stays')
+  .option('--state-dir <dir>', 'the state directory (default: $XDG_STATE_HOME/mailferry)')
+  .action(async (options) => finish(await (await import('./commands/state-stop.js')).stateStop(options)));
 
 const configCommand = program.command('config').description('Work with config files.');
 configCommand.command('import')

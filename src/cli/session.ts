@@ -94,7 +94,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   const log = createLogger(env.logLevel ?? (options.interactive ? 'warn' : 'info'));
   armCrashPoint(env.crashAt);
   const http = httpSettings(env, options.http);
-  const target = await resolveRedis(options.redis ?? env.redisUrl, options.stateDir ?? env.defaultStateDir);
+  const target = await resolveRedis(options.redis ?? env.redisUrl, options.stateDir ?? env.defaultStateDir, env.redisIdleMinutes * 60_000);
   const connections = new RedisConnections(target);
   let redis: RedisConnection;
   try {

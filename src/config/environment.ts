@@ -16,6 +16,8 @@ export interface Environment {
   readonly defaultStateDir: string;
   /** MAILFERRY_CRASH_AT: test hook, see jobs/crash-points.ts. */
   readonly crashAt?: string;
+  /** MAILFERRY_REDIS_IDLE_MINUTES: an embedded Redis without clients stops after this long (0: when the last one leaves). Default 10. */
+  readonly redisIdleMinutes: number;
   /** MAILFERRY_LOG_LEVEL: pino level. */
   readonly logLevel?: string;
   /** MAILFERRY_HTTP_PORT: serve health, metrics and the dashboard on this port (as --http-port); checked with parsePort where it is used. */
@@ -32,6 +34,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     defaultStateDir: join(stateHome, 'mailferry'),
     ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
     ...(env.MAILFERRY_CRASH_AT ? { crashAt: env.MAILFERRY_CRASH_AT } : {}),
+    redisIdleMinutes: idleMinutes(env.MAILFERRY_REDIS_IDLE_MINUTES),
     ...(env.MAILFERRY_LOG_LEVEL ? { logLevel: env.MAILFERRY_LOG_LEVEL } : {}),
     ...(env.MAILFERRY_HTTP_PORT ? { httpPort: env.MAILFERRY_HTTP_PORT } : {}),
     ...(env.MAILFERRY_HTTP_HOST ? { httpHost: env.MAILFERRY_HTTP_HOST } : {}),
@@ -46,4 +49,14 @@ export function parsePort(value: string, what: string): number {
     throw new ConfigError(`${what} must be a TCP port (1-65535), not "${value}"`);
   }
   return port;
+}
+
+/** Default time an embedded Redis waits for a client before it stops. */
+export const DEFAULT_REDIS_IDLE_MINUTES = 10;
+
+function idleMinutes(text: string | undefined): number {
+  if (text === undefined || text.trim() === '') return DEFAULT_REDIS_IDLE_MINUTES;
+  const minutes = Number(text);
+  if (!Number.isFinite(minutes) || minutes < 0) throw new ConfigError(`MAILFERRY_REDIS_IDLE_MINUTES="${text}": give minutes, 0 or more (0 stops the embedded Redis as soon as the last client leaves)`);
+  return minutes;
 }

@@ -2,12 +2,14 @@
  * The embedded default: when no Redis URL is given, mailferry runs a private
  * `redis-server` under the state directory, on a Unix socket only (no TCP port), with
  * AOF fsync on every write and `noeviction`. It outlives the run, so the next run reuses
- * it; after a kill -9 of either, the next run starts it again from its AOF.
+ * it, until its reaper stops it after a while without clients; after a kill -9 of either,
+ * the next run starts it again from its AOF.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { ensureReaper } from './embedded-redis-reaper.js';
 import { processGone } from './process-gone.js';
 
 export interface EmbeddedRedis {
@@ -27,28 +29,61 @@ export class EmbeddedRedisError extends Error {
 /** Unix socket paths are limited to 108 bytes (sun_path) on Linux. */
 const MAX_SOCKET_PATH = 100;
 
-export async function ensureEmbeddedRedis(stateDir: string): Promise<EmbeddedRedis> {
-  const dir = join(stateDir, 'redis');
+/**
+ * The embedded server of `stateDir`, started when none runs, with its reaper
+ * (embedded-redis-reaper.ts), which stops it after `idleMs` without a client.
+ */
+export async function ensureEmbeddedRedis(stateDir: string, idleMs: number): Promise<EmbeddedRedis> {
+  const dir = embeddedRedisDir(stateDir);
   const socketPath = join(dir, 'redis.sock');
   if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) {
     throw new EmbeddedRedisError(`state directory path is too long for a Unix socket (${socketPath}); use a shorter --state-dir or pass --redis URL`);
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  if (existsSync(socketPath) && (await answersPing(socketPath))) return { socketPath, started: false };
+  if (existsSync(socketPath) && (await answersPing(socketPath))) return reaped({ socketPath, started: false }, dir, idleMs);
 
   // Two mailferry processes starting at once must not start two servers on one AOF.
   const unlock = await lockStart(join(dir, 'start.lock'));
   try {
-    if (existsSync(socketPath) && (await answersPing(socketPath))) return { socketPath, started: false };
+    if (existsSync(socketPath) && (await answersPing(socketPath))) return reaped({ socketPath, started: false }, dir, idleMs);
     await startServer(dir, socketPath);
     for (let i = 0; i < 100; i += 1) {
-      if (await answersPing(socketPath)) return { socketPath, started: true };
+      if (await answersPing(socketPath)) return reaped({ socketPath, started: true }, dir, idleMs);
       await sleep(100);
     }
   } finally {
     unlock();
   }
   throw new EmbeddedRedisError(`the embedded redis-server did not come up; see ${join(dir, 'redis.log')}`);
+}
+
+/** Where the embedded server of a state directory lives (socket, AOF, log, pid files). */
+export function embeddedRedisDir(stateDir: string): string {
+  return join(stateDir, 'redis');
+}
+
+/**
+ * Stops the embedded server of `stateDir` now (`mailferry state stop`); false when none
+ * was running. Its reaper sees it go and exits.
+ */
+export async function stopEmbeddedRedis(stateDir: string): Promise<boolean> {
+  const socketPath = join(embeddedRedisDir(stateDir), 'redis.sock');
+  if (!existsSync(socketPath) || !(await answersPing(socketPath))) return false;
+  const client = new Redis({ path: socketPath, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    // The server closes the connection as it goes: that "error" is the success.
+    await client.call('SHUTDOWN').catch(() => undefined);
+  } finally {
+    client.disconnect();
+  }
+  return true;
+}
+
+function reaped(redis: EmbeddedRedis, dir: string, idleMs: number): EmbeddedRedis {
+  ensureReaper(dir, idleMs);
+  return redis;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

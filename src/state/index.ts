@@ -9,7 +9,7 @@ export { Lease, LeaseHeldError, LEASE_TTL_MS } from './lease.js';
 export { RunStore, SHORT_RUN_RETENTION_SECONDS } from './run-store.js';
 export type { RunRecord, RunState, RunWaiting, FolderResult, FolderOutcome, FolderProgress, MirrorTally, QuarantinedMessage } from './run-records.js';
 export { checkRedisPolicy, RedisPolicyError } from './redis-policy.js';
-export { ensureEmbeddedRedis, EmbeddedRedisError, type EmbeddedRedis } from './embedded-redis.js';
+export { embeddedRedisDir, ensureEmbeddedRedis, EmbeddedRedisError, stopEmbeddedRedis, type EmbeddedRedis } from './embedded-redis.js';
 export { MirrorState, type MirrorCursor } from './mirror-state.js';
 export {
   Governor, GovernorTimeoutError, governorHash, GOVERNOR_SLOT_TTL_MS, GOVERNOR_LOGIN_WINDOW_MS,

@@ -3,7 +3,7 @@
  * connections to it. Every component gets its own connection, as BullMQ workers block.
  */
 import { Redis, type RedisOptions } from 'ioredis';
-import { ensureEmbeddedRedis } from './embedded-redis.js';
+import { embeddedRedisDir, ensureEmbeddedRedis } from './embedded-redis.js';
 import { checkRedisPolicy } from './redis-policy.js';
 
 /** A connection to the state Redis: handed to the state classes (and to BullMQ), never used directly outside src/state. */
@@ -14,17 +14,23 @@ export interface RedisTarget {
   readonly label: string;
   readonly options: RedisOptions;
   readonly url?: string;
+  /** The embedded server's directory, when it is the embedded one. */
+  readonly embeddedIn?: string;
 }
 
-export async function resolveRedis(url: string | undefined, stateDir: string): Promise<RedisTarget> {
+/**
+ * @param idleMs - an embedded Redis stops after this long without a client (see
+ * embedded-redis-reaper.ts); a Redis given by URL is never stopped.
+ */
+export async function resolveRedis(url: string | undefined, stateDir: string, idleMs: number): Promise<RedisTarget> {
   // Workers must wait for Redis to come back rather than fail (BullMQ production guide).
   const base: RedisOptions = { maxRetriesPerRequest: null };
   if (url) {
     const parsed = new URL(url);
     return { label: `${parsed.protocol}//${parsed.hostname}:${parsed.port || 6379}${parsed.pathname}`, options: base, url };
   }
-  const embedded = await ensureEmbeddedRedis(stateDir);
-  return { label: `embedded redis (${embedded.socketPath})`, options: { ...base, path: embedded.socketPath } };
+  const embedded = await ensureEmbeddedRedis(stateDir, idleMs);
+  return { label: `embedded redis (${embedded.socketPath})`, options: { ...base, path: embedded.socketPath }, embeddedIn: embeddedRedisDir(stateDir) };
 }
 
 export class RedisConnections {

@@ -3,7 +3,7 @@
  * the state directory, reuses it on the next run, and starts it again (from its AOF)
  * after it was killed. Secrets never reach its files or the logs.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
@@ -109,6 +109,64 @@ describe('the embedded Redis', () => {
     expect(status.runs.every((r) => r.state === 'completed')).toBe(true);
     expect(status.runs.at(-1)?.copied).toBe(corpus.length);
     expect(status.runs.at(-1)?.messages).toEqual({ done: corpus.length, total: corpus.length });
+  });
+});
+
+describe('the embedded Redis stops when nobody needs it', () => {
+  const pidIn = (dir: string) => Number(readFileSync(join(dir, 'redis', 'redis.pid'), 'utf8').trim());
+  async function until(what: string, ok: () => boolean, ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!ok()) {
+      if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  it('after MAILFERRY_REDIS_IDLE_MINUTES without a client; the summary says where it lives; the next run starts it again, its state kept', async () => {
+    const dir = await makeTempDir('idle-state');
+    try {
+      await dovecot.addUser('idle');
+      const env = { MAILFERRY_REDIS_IDLE_MINUTES: '0.02' };
+      const first = await migrate(dovecot, 'src', 'idle', { args: ['--state-dir', dir], env, json: false });
+      expect(first.code, first.stderr).toBe(0);
+      expect(first.stderr).toContain(`State: embedded Redis in ${join(dir, 'redis')}; it stops after 0.02 min without a client (mailferry state stop: now).`);
+      const pid = pidIn(dir);
+      await until('the idle embedded Redis stopped', () => !alive(pid), 15_000);
+
+      const again = await migrate(dovecot, 'src', 'idle', { args: ['--state-dir', dir], env });
+      expect(again.code, again.stderr).toBe(0);
+      expect(total(again, 'copied')).toBe(0);
+      // Stopped cleanly, redis-server removes its pid file.
+      await until('stopped again', () => !existsSync(join(dir, 'redis', 'redis.pid')), 15_000);
+    } finally {
+      await removeTempDir(dir);
+    }
+  });
+
+  it('at once when its state directory is deleted, and by `mailferry state stop`', async () => {
+    const gone = await makeTempDir('gone-state');
+    await dovecot.addUser('gone');
+    const run = await migrate(dovecot, 'src', 'gone', { args: ['--state-dir', gone] });
+    expect(run.code, run.stderr).toBe(0);
+    const pid = pidIn(gone);
+    expect(alive(pid)).toBe(true);
+    await removeTempDir(gone);
+    await until('the embedded Redis of a deleted state directory stopped', () => !alive(pid), 15_000);
+
+    const kept = await makeTempDir('stop-state');
+    try {
+      await dovecot.addUser('kept');
+      expect((await migrate(dovecot, 'src', 'kept', { args: ['--state-dir', kept] })).code).toBe(0);
+      const keptPid = pidIn(kept);
+      const stopped = await runCli(['state', 'stop', '--state-dir', kept], { timeoutMs: 20_000 });
+      expect(stopped.code, stopped.stderr).toBe(0);
+      expect(stopped.stdout).toContain(`stopped the embedded Redis in ${join(kept, 'redis')}`);
+      await until('stopped by state stop', () => !alive(keptPid), 10_000);
+      const again = await runCli(['state', 'stop', '--state-dir', kept], { timeoutMs: 20_000 });
+      expect(again.stdout).toContain('no embedded Redis is running');
+    } finally {
+      await removeTempDir(kept);
+    }
   });
 });
 

@@ -145,6 +145,8 @@ export async function migrate(options: MigrateOptions): Promise<number> {
       return interrupted;
     }
     report(outcomes, options.json);
+    const state = stateLine(session);
+    if (state !== undefined && !options.json) process.stderr.write(`${state}\n`);
     if (options.mappingReport) {
       const lines = await writeMappingReport(options.mappingReport, plan.specs, session.redis, session.keys);
       process.stderr.write(`Mapping report: ${lines} message(s) in ${options.mappingReport}\n`);
@@ -194,5 +196,13 @@ function report(outcomes: readonly RunOutcome[], json: boolean): void {
     if (outcomes.length > 1) process.stdout.write(`\n== ${outcome.run.pairName}\n`);
     process.stdout.write(`${formatSummary(outcome)}\n`);
   }
+}
+
+/** Where the state of a one-shot run lives when it is the embedded Redis, and when that stops. */
+function stateLine(session: Session): string | undefined {
+  const dir = session.connections.target.embeddedIn;
+  if (dir === undefined) return undefined;
+  const minutes = session.env.redisIdleMinutes;
+  return `State: embedded Redis in ${dir}; it stops ${minutes === 0 ? 'now that this run has ended' : `after ${minutes} min without a client`} (mailferry state stop: now).`;
 }
 
