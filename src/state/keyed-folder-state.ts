@@ -56,6 +56,11 @@ export class KeyedFolderState implements CopyState {
     return found;
   }
 
+  /** How many copies the ledger holds (one HLEN). */
+  copyCount(): Promise<number> {
+    return this.redis.hlen(this.keys.keyedLedger(this.pairId, this.fid));
+  }
+
   /** Every copy this pair made, for the mapping report. */
   async allCopies(): Promise<Map<string, CopiedMessage>> {
     const all = new Map<string, CopiedMessage>();

@@ -97,6 +97,18 @@ export class GraphHttp {
     return this.send(what, () => this.client.api(path).headers(headers).get() as Promise<T>);
   }
 
+  /** As getJson, but undefined when Graph answers with one of `absentOn` (403: the app may not read it; 404: there is none). */
+  getJsonUnless<T>(path: string, what: string, absentOn: readonly number[]): Promise<T | undefined> {
+    return this.send(what, async () => {
+      try {
+        return (await this.client.api(path).get()) as T;
+      } catch (error) {
+        if (error instanceof GraphError && absentOn.includes(error.statusCode)) return undefined;
+        throw error;
+      }
+    });
+  }
+
   /**
    * The body of a GET as bytes, exactly as sent (a message's `$value`), read into one buffer
    * of the announced length; undefined when the server answers 404 (the item is gone).

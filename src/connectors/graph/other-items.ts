@@ -6,7 +6,6 @@
  * kind (Calendars.Read, Contacts.Read, Tasks.Read.All) leaves that kind uncounted: the
  * migration needs only Mail.Read.
  */
-import { isConnectorError } from '../connector-error.js';
 import type { FolderContent } from '../types.js';
 import type { GraphHttp } from './graph-http.js';
 
@@ -16,6 +15,9 @@ export interface OtherItems {
   readonly content: FolderContent;
   readonly count: number;
 }
+
+/** The app may not read that kind (403), or the mailbox has none (404): not counted. */
+const NOT_READABLE = [403, 404];
 
 interface Counted {
   readonly '@odata.count'?: number;
@@ -35,7 +37,7 @@ export async function countOtherItems(http: GraphHttp, mailbox: string): Promise
 }
 
 async function countTasks(http: GraphHttp, mailbox: string): Promise<number | undefined> {
-  const lists = await allowed(() => http.getJson<Counted>(`${mailbox}/todo/lists?$select=id&$top=100`, 'list To Do lists'));
+  const lists = await http.getJsonUnless<Counted>(`${mailbox}/todo/lists?$select=id&$top=100`, 'list To Do lists', NOT_READABLE);
   if (lists === undefined) return undefined;
   let total = 0;
   for (const list of lists.value ?? []) total += (await countOf(http, `${mailbox}/todo/lists/${encodeURIComponent(list.id)}/tasks?$count=true&$top=1&$select=id`, 'count tasks')) ?? 0;
@@ -43,17 +45,6 @@ async function countTasks(http: GraphHttp, mailbox: string): Promise<number | un
 }
 
 async function countOf(http: GraphHttp, path: string, what: string): Promise<number | undefined> {
-  const answer = await allowed(() => http.getJson<Counted>(path, what));
-  const count = answer?.['@odata.count'];
+  const count = (await http.getJsonUnless<Counted>(path, what, NOT_READABLE))?.['@odata.count'];
   return typeof count === 'number' ? count : undefined;
-}
-
-/** The answer, or undefined when the app may not read it (403) or the mailbox has none (404). */
-async function allowed<T>(read: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await read();
-  } catch (error) {
-    if (isConnectorError(error) && (error.code === 'AUTH_FAILED' || error.code === 'FOLDER_NOT_FOUND') && /HTTP 40[34]/.test(error.message)) return undefined;
-    throw error;
-  }
 }

@@ -24,11 +24,13 @@ export interface ItemDeletionInput {
 const NOTHING: MirrorTally = { flagsUpdated: 0, deleted: 0, deletionsHeld: 0 };
 
 export async function followItemDeletions(input: ItemDeletionInput): Promise<MirrorTally> {
-  const copies = await input.state.allCopies();
-  if (copies.size === 0) return NOTHING;
+  const copied = await input.state.copyCount();
+  if (copied === 0) return NOTHING;
   const quarantined = (await input.state.quarantine()).length;
-  if ((await input.source.countItems(input.sourcePath)) - quarantined >= copies.size) return NOTHING;
+  if ((await input.source.countItems(input.sourcePath)) - quarantined >= copied) return NOTHING;
 
+  // Only now the whole ledger: a pass where nothing can be gone reads none of it.
+  const copies = await input.state.allCopies();
   const present = new Set(await input.source.listAllIds(input.sourcePath));
   const gone = [...copies.keys()].filter((id) => !present.has(id));
   if (gone.length === 0) return NOTHING;
